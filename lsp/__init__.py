@@ -1,0 +1,1 @@
+"""``assist-lsp``: the language server, a thin layer of handlers over the ``assistant`` core."""
