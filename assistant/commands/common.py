@@ -11,7 +11,9 @@ from assistant.config import Role, Settings, load_settings
 
 def add_backend_flags(parser: argparse.ArgumentParser) -> None:
     """``--host``, ``--model`` and ``--timeout`` for every command that talks to a model."""
-    parser.add_argument("--host", help="Ollama URL (overrides OLLAMA_HOST and config), e.g. http://gpu1:11434")
+    parser.add_argument(
+        "--host", help="Ollama URL (overrides OLLAMA_HOST and config), e.g. http://gpu1:11434"
+    )
     parser.add_argument("--model", help="model name for this command's role (overrides config and env)")
     parser.add_argument(
         "--timeout",
@@ -33,7 +35,9 @@ def backend_overrides(args: argparse.Namespace, role: Role) -> dict[str, Any]:
     return overrides
 
 
-def settings_for(args: argparse.Namespace, project_root: Path | None, role: Role | None = None, **extra: Any) -> Settings:
+def settings_for(
+    args: argparse.Namespace, project_root: Path | None, role: Role | None = None, **extra: Any
+) -> Settings:
     """Effective settings for a command: config layers plus this command's flags."""
     overrides: dict[str, Any] = dict(extra)
     if role is not None:

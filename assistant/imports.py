@@ -1,0 +1,159 @@
+"""Resolve import strings to the project's own files, for every language we parse.
+
+The parsers report imports as written (``django.db.models``, ``.models``, ``./util``,
+``crate::a::b``, ``github.com/x/y/pkg``, ``java.util.List``, ``foo/bar.h``). One generic rule serves
+them all: turn the string into path components, make relative ones absolute against the importing
+file's folder, then look the components up as a *suffix* of a file's module path (its path without
+extension; ``__init__``, ``index`` and ``mod`` files also stand for their folder). When nothing matches,
+the last component is dropped once or twice, since ``from a.b import C`` and ``use a::b::C`` name a
+symbol after the module. Imports of the standard library or third-party packages find nothing and
+are ignored, which is what we want.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Mapping
+
+from assistant.syntax import FileFacts
+
+# File stems that stand for their folder.
+PACKAGE_STEMS = frozenset({"__init__", "index", "mod", "lib", "main"})
+# How many trailing components we may drop to get from a symbol to its module.
+MAX_SYMBOL_DROPS = 2
+# An import whose suffix matches more files than this is ambiguous noise (e.g. `utils`).
+MAX_CANDIDATES = 4
+
+_STRIP_EXT = (
+    ".d.ts",
+    ".py",
+    ".pyi",
+    ".js",
+    ".jsx",
+    ".mjs",
+    ".cjs",
+    ".ts",
+    ".tsx",
+    ".go",
+    ".rs",
+    ".java",
+    ".c",
+    ".h",
+    ".cc",
+    ".cpp",
+    ".cxx",
+    ".hpp",
+    ".hh",
+    ".hxx",
+)
+
+
+def module_key(rel: str) -> tuple[str, ...]:
+    """``a/b/__init__.py`` -> ("a", "b"); ``src/x.ts`` -> ("src", "x")."""
+    path = rel
+    for ext in _STRIP_EXT:
+        if path.endswith(ext):
+            path = path[: -len(ext)]
+            break
+    parts = tuple(p for p in path.split("/") if p)
+    if len(parts) > 1 and parts[-1] in PACKAGE_STEMS:
+        return parts[:-1]
+    return parts
+
+
+def _components(spec: str, importer: str, language: str | None) -> tuple[str, ...] | None:
+    spec = spec.strip().strip("\"'<>")
+    if not spec:
+        return None
+    folder = posixpath.dirname(importer)
+    if language == "python":
+        if spec.startswith("."):
+            level = len(spec) - len(spec.lstrip("."))
+            base = folder
+            for _ in range(level - 1):
+                base = posixpath.dirname(base)
+            rest = [p for p in spec[level:].split(".") if p]
+            return tuple(p for p in base.split("/") if p) + tuple(rest)
+        return tuple(p for p in spec.split(".") if p)
+    if language == "rust":
+        parts = [p for p in spec.split("::") if p and p != "{" and not p.startswith("{")]
+        if parts and parts[0] in ("crate", "self", "super"):
+            head = parts.pop(0)
+            base = folder.split("/") if folder else []
+            if head == "super" and base:
+                base = base[:-1]
+            if head == "crate":
+                base = ["src"] if importer.startswith("src/") else []
+            return tuple(p for p in base if p) + tuple(parts)
+        return tuple(parts)
+    if spec.startswith(("./", "../")) or spec in (".", ".."):
+        joined = posixpath.normpath(posixpath.join(folder, spec))
+        return tuple(p for p in joined.split("/") if p and p != ".")
+    if language == "java":
+        return tuple(p for p in spec.split(".") if p and p != "*")
+    if language in ("c", "cpp"):
+        # #include "x.h" is relative to the including file first; the suffix lookup covers the rest.
+        local = posixpath.normpath(posixpath.join(folder, spec))
+        return tuple(p for p in local.split("/") if p)
+    return tuple(p for p in spec.replace("::", "/").split("/") if p)
+
+
+class _SuffixTable:
+    def __init__(self, rels: list[str]) -> None:
+        self.table: dict[tuple[str, ...], list[str]] = {}
+        for rel in rels:
+            key = module_key(rel)
+            for start in range(len(key)):
+                self.table.setdefault(key[start:], []).append(rel)
+            if rel.endswith((".h", ".hpp", ".hh", ".hxx")):
+                # C/C++ include by file name with extension.
+                parts = tuple(rel.split("/"))
+                for start in range(len(parts)):
+                    self.table.setdefault(("#", *parts[start:]), []).append(rel)
+
+        self.exact: dict[tuple[str, ...], list[str]] = {}
+        for rel in rels:
+            self.exact.setdefault(module_key(rel), []).append(rel)
+
+    def lookup(self, parts: tuple[str, ...], *, header: bool) -> list[str]:
+        if header:
+            return self.table.get(("#", *parts), [])
+        # One bare component (`import json`) names a project file only at the top level; deeper
+        # matches would link every `import json` to some `serializers/json.py`.
+        if len(parts) < 2:
+            return self.exact.get(parts, [])
+        return self.table.get(parts, [])
+
+
+def resolve_imports(files: Mapping[str, FileFacts]) -> dict[str, tuple[str, ...]]:
+    """rel -> sorted project files it imports (never itself)."""
+    rels = sorted(files)
+    suffixes = _SuffixTable(rels)
+    resolved: dict[str, tuple[str, ...]] = {}
+    for rel in rels:
+        facts = files[rel]
+        targets: set[str] = set()
+        for spec in facts.imports:
+            parts = _components(spec, rel, facts.language)
+            if not parts:
+                continue
+            header = facts.language in ("c", "cpp") and "." in parts[-1]
+            found: list[str] = []
+            if header:
+                found = suffixes.lookup(parts, header=True)
+                for cut in range(1, len(parts)):
+                    if found:
+                        break
+                    found = suffixes.lookup(parts[cut:], header=True)
+            else:
+                for drop in range(MAX_SYMBOL_DROPS + 1):
+                    if len(parts) - drop < 1:
+                        break
+                    found = suffixes.lookup(parts[: len(parts) - drop], header=False)
+                    if found:
+                        break
+            if 0 < len(found) <= MAX_CANDIDATES:
+                targets.update(found)
+        targets.discard(rel)
+        resolved[rel] = tuple(sorted(targets))
+    return resolved

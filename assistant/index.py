@@ -1,0 +1,441 @@
+"""The project index: per-file facts from tree-sitter, kept fresh cheaply and shared across threads.
+
+For each file: definitions, references, imports, an outline and (lazily) token counts. The facts are
+cached on disk under the user cache dir (never inside the project), keyed by path, size and mtime,
+so a re-run re-parses only files that changed. A cold index of a large project is parsed in worker
+processes (tree-sitter releases no GIL for our Python-side query walking).
+
+Readers take ``index.state``: an immutable snapshot replaced atomically on every update, so a packer
+running in one thread never sees a half-applied refresh from the file watcher in another.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+
+from assistant import __version__
+from assistant.config import Settings, cache_dir
+from assistant.errors import FileAccessError
+from assistant.files import Discovery, Skipped, SourceFile, classify, decode, discover
+from assistant.syntax import Definition, FileFacts, outline, parse_source
+
+# Bump when the cached facts' shape or the parsers' output changes.
+CACHE_FORMAT = 3
+# Below this many files to parse, worker processes cost more than they save.
+PARALLEL_MIN_FILES = 300
+PARALLEL_WORKERS = max(1, min(4, os.cpu_count() or 1))
+# A name defined in more files than this is too generic to link files by (`get`, `save`, `__init__`).
+MAX_DEFINERS = 12
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class IndexedFile:
+    rel: str
+    size: int
+    mtime_ns: int
+    facts: FileFacts
+    outline: str
+    generated: bool = False
+    # The editor's unsaved text, when it overrides the disk.
+    overlay: str | None = None
+
+
+@dataclass(frozen=True)
+class IndexState:
+    """An immutable snapshot of the index. Derived tables are built once per snapshot, on demand."""
+
+    root: Path
+    files: Mapping[str, IndexedFile]
+    skipped: tuple[Skipped, ...] = ()
+    is_git: bool = False
+    version: int = 0
+    _derived: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+
+    def rels(self) -> list[str]:
+        return sorted(self.files)
+
+    def definers(self) -> Mapping[str, tuple[tuple[str, Definition], ...]]:
+        """Definition name -> ((rel, definition), …), in path order."""
+        table = self._derived.get("definers")
+        if table is None:
+            acc: dict[str, list[tuple[str, Definition]]] = {}
+            for rel in sorted(self.files):
+                for d in self.files[rel].facts.definitions:
+                    acc.setdefault(d.name, []).append((rel, d))
+            table = {name: tuple(v) for name, v in acc.items()}
+            self._derived["definers"] = table
+        return table  # type: ignore[return-value]
+
+    def imports_of(self) -> Mapping[str, tuple[str, ...]]:
+        """rel -> files of the project that ``rel`` imports (resolved), sorted."""
+        table = self._derived.get("imports")
+        if table is None:
+            from assistant.imports import resolve_imports
+
+            table = resolve_imports({rel: f.facts for rel, f in self.files.items()})
+            self._derived["imports"] = table
+        return table  # type: ignore[return-value]
+
+    def importers_of(self) -> Mapping[str, tuple[str, ...]]:
+        table = self._derived.get("importers")
+        if table is None:
+            acc: dict[str, set[str]] = {}
+            for rel, targets in self.imports_of().items():
+                for t in targets:
+                    acc.setdefault(t, set()).add(rel)
+            table = {k: tuple(sorted(v)) for k, v in acc.items()}
+            self._derived["importers"] = table
+        return table  # type: ignore[return-value]
+
+    def derived(self, key: str, build: Callable[[], object]) -> object:
+        """A per-snapshot memo for derived data (rankings, token counts) owned by other modules."""
+        value = self._derived.get(key)
+        if value is None:
+            value = build()
+            self._derived[key] = value
+        return value
+
+    def text(self, rel: str) -> str:
+        """The file's current text (editor overlay first), decoded safely; "" if it vanished."""
+        entry = self.files.get(rel)
+        if entry is not None and entry.overlay is not None:
+            return entry.overlay
+        try:
+            data = (self.root / rel).read_bytes()
+        except OSError:
+            return ""
+        return decode(data).text
+
+
+def _parse_file(root: str, rel: str, size: int, mtime_ns: int) -> IndexedFile | Skipped:
+    """Parse one file from disk (runs in worker processes: module-level, picklable arguments only)."""
+    try:
+        data = (Path(root) / rel).read_bytes()
+    except OSError as exc:
+        return Skipped(rel, f"unreadable: {exc.strerror}")
+    content = decode(data)
+    if content.binary:
+        return Skipped(rel, "binary")
+    if content.generated:
+        return Skipped(rel, "generated or minified")
+    return _facts_for(rel, content.text, size, mtime_ns)
+
+
+def _facts_for(rel: str, text: str, size: int, mtime_ns: int, overlay: str | None = None) -> IndexedFile:
+    facts = parse_source(rel, text)
+    return IndexedFile(
+        rel=rel, size=size, mtime_ns=mtime_ns, facts=facts, outline=outline(text, facts), overlay=overlay
+    )
+
+
+def _parse_chunk(root: str, items: list[tuple[str, int, int]]) -> list[IndexedFile | Skipped]:
+    return [_parse_file(root, rel, size, mtime) for rel, size, mtime in items]
+
+
+@dataclass
+class RefreshStats:
+    parsed: int = 0
+    reused: int = 0
+    removed: int = 0
+    skipped: int = 0
+
+
+class ProjectIndex:
+    """The index of one project root. Thread-safe: updates are serialised, reads use snapshots."""
+
+    def __init__(self, root: Path, settings: Settings, *, use_disk_cache: bool = True) -> None:
+        self.root = root.resolve()
+        self.settings = settings
+        self.use_disk_cache = use_disk_cache
+        self._lock = threading.RLock()
+        self._state = IndexState(root=self.root, files={})
+        self.last_refresh = RefreshStats()
+
+    # ------------------------------------------------------------------ opening
+
+    @classmethod
+    def open(
+        cls,
+        root: Path,
+        settings: Settings,
+        *,
+        progress: Progress | None = None,
+        use_disk_cache: bool = True,
+    ) -> ProjectIndex:
+        index = cls(root, settings, use_disk_cache=use_disk_cache)
+        index.rescan(progress=progress)
+        return index
+
+    @property
+    def state(self) -> IndexState:
+        return self._state
+
+    def files(self) -> list[str]:
+        return self._state.rels()
+
+    def get(self, rel: str) -> IndexedFile | None:
+        return self._state.files.get(rel)
+
+    def resolve(self, path: str | Path) -> str | None:
+        """``path`` (absolute, or relative to the root) as a root-relative posix path, or None if outside."""
+        p = Path(path)
+        if not p.is_absolute():
+            p = self.root / p
+        try:
+            rel = p.resolve().relative_to(self.root)
+        except (ValueError, OSError):
+            try:
+                rel = Path(os.path.normpath(p)).relative_to(self.root)
+            except ValueError:
+                return None
+        text = PurePosixPath(rel).as_posix()
+        return None if text in (".", "") or text.startswith("../") else text
+
+    # ------------------------------------------------------------------ cache
+
+    def cache_path(self) -> Path:
+        key = hashlib.sha256(str(self.root).encode("utf-8", "surrogateescape")).hexdigest()[:20]
+        return cache_dir(self.settings) / "index" / f"{key}.pickle"
+
+    def _load_cache(self) -> dict[str, IndexedFile]:
+        if not self.use_disk_cache:
+            return {}
+        path = self.cache_path()
+        try:
+            with path.open("rb") as fh:
+                data = pickle.load(fh)
+        except (
+            OSError,
+            EOFError,
+            pickle.UnpicklingError,
+            AttributeError,
+            ImportError,
+            TypeError,
+            ValueError,
+        ):
+            return {}
+        if not isinstance(data, dict) or data.get("format") != (CACHE_FORMAT, __version__):
+            return {}
+        if data.get("root") != str(self.root):
+            return {}
+        files = data.get("files")
+        return files if isinstance(files, dict) else {}
+
+    def _save_cache(self, files: Mapping[str, IndexedFile]) -> None:
+        if not self.use_disk_cache:
+            return
+        path = self.cache_path()
+        payload = {
+            "format": (CACHE_FORMAT, __version__),
+            "root": str(self.root),
+            "files": {
+                rel: replace(f, overlay=None) if f.overlay is not None else f for rel, f in files.items()
+            },
+        }
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".index-", dir=path.parent)
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(payload, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        except OSError:
+            # A read-only or full cache dir costs speed, never correctness.
+            pass
+
+    # ------------------------------------------------------------------ updates
+
+    def rescan(self, *, progress: Progress | None = None) -> RefreshStats:
+        """Rediscover the project and re-parse what changed since the disk cache or the last scan."""
+        with self._lock:
+            discovery = discover(self.root, self.settings.files)
+            previous = dict(self._state.files) or self._load_cache()
+            stats, files, skipped = self._parse_changed(discovery.files, previous, progress)
+            overlays = {rel: f.overlay for rel, f in self._state.files.items() if f.overlay is not None}
+            for rel, text in overlays.items():
+                if rel in files:
+                    files[rel] = _facts_for(rel, text, files[rel].size, files[rel].mtime_ns, overlay=text)
+            stats.removed = len(set(previous) - set(files))
+            self._publish(files, tuple(sorted(discovery.skipped + skipped, key=lambda s: s.rel)), discovery)
+            if stats.parsed or stats.removed or not self.cache_path().exists():
+                self._save_cache(files)
+            self.last_refresh = stats
+            return stats
+
+    def _parse_changed(
+        self, candidates: list[SourceFile], previous: Mapping[str, IndexedFile], progress: Progress | None
+    ) -> tuple[RefreshStats, dict[str, IndexedFile], list[Skipped]]:
+        stats = RefreshStats()
+        files: dict[str, IndexedFile] = {}
+        todo: list[tuple[str, int, int]] = []
+        for sf in candidates:
+            old = previous.get(sf.rel)
+            if old is not None and old.size == sf.size and old.mtime_ns == sf.mtime_ns:
+                files[sf.rel] = old
+                stats.reused += 1
+            else:
+                todo.append((sf.rel, sf.size, sf.mtime_ns))
+        skipped: list[Skipped] = []
+        total = len(todo)
+        for done, result in enumerate(self._parse_many(todo), start=1):
+            if isinstance(result, Skipped):
+                skipped.append(result)
+                stats.skipped += 1
+            else:
+                files[result.rel] = result
+                stats.parsed += 1
+            if progress is not None and (done % 64 == 0 or done == total):
+                progress(done, total)
+        return stats, files, skipped
+
+    def _parse_many(self, todo: list[tuple[str, int, int]]) -> Iterable[IndexedFile | Skipped]:
+        root = str(self.root)
+        if len(todo) < PARALLEL_MIN_FILES or PARALLEL_WORKERS < 2:
+            for rel, size, mtime in todo:
+                yield _parse_file(root, rel, size, mtime)
+            return
+        chunk = max(16, len(todo) // (PARALLEL_WORKERS * 8))
+        chunks = [todo[i : i + chunk] for i in range(0, len(todo), chunk)]
+        try:
+            with ProcessPoolExecutor(max_workers=PARALLEL_WORKERS) as pool:
+                for results in pool.map(_parse_chunk, [root] * len(chunks), chunks):
+                    yield from results
+        except (OSError, RuntimeError):
+            # No processes allowed here (some sandboxes): parse in this process instead.
+            for rel, size, mtime in todo:
+                yield _parse_file(root, rel, size, mtime)
+
+    def _publish(
+        self, files: dict[str, IndexedFile], skipped: tuple[Skipped, ...], discovery: Discovery
+    ) -> None:
+        self._state = IndexState(
+            root=self.root,
+            files=files,
+            skipped=skipped,
+            is_git=discovery.is_git,
+            version=self._state.version + 1,
+        )
+
+    def refresh(self, paths: Iterable[str | Path] | None = None) -> RefreshStats:
+        """Re-stat and re-parse the given files (or everything), dropping deleted ones. Thread-safe.
+
+        Paths may be absolute or root-relative; those outside the root, ignored by git or .assistignore,
+        or secret are dropped from the index. ``None`` rescans the whole project.
+        """
+        if paths is None:
+            return self.rescan()
+        with self._lock:
+            state = self._state
+            files = dict(state.files)
+            stats = RefreshStats()
+            skipped = {s.rel: s for s in state.skipped}
+            rels = sorted({r for r in (self.resolve(p) for p in paths) if r is not None})
+            allowed = self._allowed(rels)
+            for rel in rels:
+                old = files.get(rel)
+                if rel not in allowed:
+                    if files.pop(rel, None) is not None:
+                        stats.removed += 1
+                    continue
+                result = classify(self.root, rel, self.settings.files)
+                if isinstance(result, Skipped):
+                    skipped[rel] = result
+                    if files.pop(rel, None) is not None:
+                        stats.removed += 1
+                    continue
+                if (
+                    old is not None
+                    and old.overlay is None
+                    and (old.size, old.mtime_ns) == (result.size, result.mtime_ns)
+                ):
+                    stats.reused += 1
+                    continue
+                parsed = _parse_file(str(self.root), rel, result.size, result.mtime_ns)
+                if isinstance(parsed, Skipped):
+                    skipped[rel] = parsed
+                    files.pop(rel, None)
+                    stats.skipped += 1
+                    continue
+                if old is not None and old.overlay is not None:
+                    parsed = _facts_for(rel, old.overlay, parsed.size, parsed.mtime_ns, overlay=old.overlay)
+                skipped.pop(rel, None)
+                files[rel] = parsed
+                stats.parsed += 1
+            if stats.parsed or stats.removed or stats.skipped:
+                self._state = IndexState(
+                    root=self.root,
+                    files=files,
+                    skipped=tuple(sorted(skipped.values(), key=lambda s: s.rel)),
+                    is_git=state.is_git,
+                    version=state.version + 1,
+                )
+                self._save_cache(files)
+            self.last_refresh = stats
+            return stats
+
+    def _allowed(self, rels: list[str]) -> set[str]:
+        """Which of ``rels`` git (and .assistignore) would list: one ``git ls-files`` call for all."""
+        existing = [r for r in rels if (self.root / r).exists()]
+        if not existing:
+            return set()
+        if not self._state.is_git:
+            discovery = discover(self.root, self.settings.files)
+            listed = {f.rel for f in discovery.files}
+            return {r for r in existing if r in listed}
+        import subprocess
+
+        out = subprocess.run(
+            ["git", "-C", str(self.root), "ls-files", "-co", "--exclude-standard", "-z", "--", *existing],
+            capture_output=True,
+            check=False,
+        )
+        if out.returncode != 0:
+            return set(existing)
+        listed = {n.decode("utf-8", "surrogateescape") for n in out.stdout.split(b"\0") if n}
+        from assistant.files import _assist_ignores
+
+        ignores = _assist_ignores(self.root, sorted(listed), self.settings.files)
+        return {r for r in existing if r in listed and not ignores.matches(r)}
+
+    def update_text(self, rel: str, text: str) -> None:
+        """The editor's unsaved text for ``rel`` overrides the disk until ``clear_text``."""
+        with self._lock:
+            state = self._state
+            old = state.files.get(rel)
+            if old is not None and old.overlay == text:
+                return
+            size, mtime = (old.size, old.mtime_ns) if old is not None else (len(text.encode()), 0)
+            files = dict(state.files)
+            files[rel] = _facts_for(rel, text, size, mtime, overlay=text)
+            self._state = replace(state, files=files, version=state.version + 1, _derived={})
+
+    def clear_text(self, rel: str) -> None:
+        """Forget the editor's text for ``rel`` (document closed) and go back to the disk."""
+        with self._lock:
+            old = self._state.files.get(rel)
+            if old is None or old.overlay is None:
+                return
+            files = dict(self._state.files)
+            files[rel] = replace(old, overlay=None, mtime_ns=-1)  # force a re-parse from disk
+            self._state = replace(self._state, files=files, version=self._state.version + 1, _derived={})
+        self.refresh([rel])
+
+    def read(self, rel: str) -> str:
+        """Current text of an indexed file (overlay first); FileAccessError if it cannot be read."""
+        entry = self.get(rel)
+        if entry is not None and entry.overlay is not None:
+            return entry.overlay
+        try:
+            data = (self.root / rel).read_bytes()
+        except OSError as exc:
+            raise FileAccessError(f"{rel}: cannot read: {exc.strerror}") from exc
+        return decode(data).text
