@@ -1,0 +1,43 @@
+;; Tags for Go. See python.scm for the capture conventions.
+
+(function_declaration
+  name: (identifier) @name.definition.function) @definition.function
+
+(method_declaration
+  name: (field_identifier) @name.definition.method) @definition.method
+
+(type_spec
+  name: (type_identifier) @name.definition.struct
+  type: (struct_type)) @definition.struct
+
+(type_spec
+  name: (type_identifier) @name.definition.interface
+  type: (interface_type)) @definition.interface
+
+(type_spec
+  name: (type_identifier) @name.definition.type) @definition.type
+
+(type_alias
+  name: (type_identifier) @name.definition.type) @definition.type
+
+(source_file
+  (const_declaration
+    (const_spec name: (identifier) @name.definition.constant) @definition.constant))
+
+(source_file
+  (var_declaration
+    (var_spec name: (identifier) @name.definition.variable) @definition.variable))
+
+(import_spec path: (_) @import)
+
+;; ==== references ====
+
+(identifier) @name.reference
+(type_identifier) @name.reference
+(field_identifier) @name.reference
+(package_identifier) @name.reference
+
+;; ==== outline ====
+
+(package_clause) @keep.import
+(import_declaration) @keep.import

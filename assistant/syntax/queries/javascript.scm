@@ -1,0 +1,46 @@
+;; Tags for JavaScript (and JSX). See python.scm for the capture conventions.
+
+(function_declaration
+  name: (identifier) @name.definition.function) @definition.function
+
+(generator_function_declaration
+  name: (identifier) @name.definition.function) @definition.function
+
+(class_declaration
+  name: (identifier) @name.definition.class) @definition.class
+
+(method_definition
+  name: [(property_identifier) (private_property_identifier)] @name.definition.method) @definition.method
+
+; Top-level `const f = () => …` / `let X = 1` (plain or exported); functions vs constants decided by value.
+(program
+  [(lexical_declaration (variable_declarator name: (identifier) @name.definition.variable) @definition.variable)
+   (variable_declaration (variable_declarator name: (identifier) @name.definition.variable) @definition.variable)])
+
+(program
+  (export_statement
+    declaration: [
+      (lexical_declaration (variable_declarator name: (identifier) @name.definition.variable) @definition.variable)
+      (variable_declaration (variable_declarator name: (identifier) @name.definition.variable) @definition.variable)
+    ]))
+
+(import_statement source: (string) @import)
+(export_statement source: (string) @import)
+(call_expression
+  function: (identifier) @_require
+  arguments: (arguments . (string) @import)
+  (#eq? @_require "require"))
+(call_expression
+  function: (import)
+  arguments: (arguments . (string) @import))
+
+;; ==== references ====
+
+(identifier) @name.reference
+(property_identifier) @name.reference
+(shorthand_property_identifier) @name.reference
+
+;; ==== outline ====
+
+(import_statement) @keep.import
+(class_body (field_definition) @keep.field)

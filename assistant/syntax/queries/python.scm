@@ -1,0 +1,40 @@
+;; Tags for Python. Captures: @definition.<kind> with @name.definition.<kind>; @import (module as
+;; written); @name.reference (identifiers used); @keep.import / @keep.field (lines an outline keeps).
+
+(function_definition
+  name: (identifier) @name.definition.function) @definition.function
+
+(class_definition
+  name: (identifier) @name.definition.class) @definition.class
+
+; Module-level assignments only: `X = 1`, `X: int = 1` (kind refined to "constant" when UPPER_CASE).
+(module
+  (expression_statement
+    (assignment
+      left: (identifier) @name.definition.variable)) @definition.variable)
+
+(import_statement
+  name: [
+    (dotted_name) @import
+    (aliased_import name: (dotted_name) @import)
+  ])
+
+(import_from_statement
+  module_name: (_) @import)
+
+(future_import_statement) @import.future
+
+;; ==== references ====
+
+(identifier) @name.reference
+
+;; ==== outline ====
+
+(import_statement) @keep.import
+(import_from_statement) @keep.import
+(future_import_statement) @keep.import
+
+(class_definition
+  body: (block
+    (expression_statement
+      [(assignment) (augmented_assignment)]) @keep.field))

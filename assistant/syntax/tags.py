@@ -1,0 +1,470 @@
+"""Facts about one source file from its tree-sitter tree: definitions, references, imports.
+
+The work is split so that tree-sitter's C code does the walking: a ``definitions`` query (few
+matches per file; each match pairs a definition node with its name) and a ``references`` query
+(many captures, only their text is kept). Python code then looks only at definition nodes, to cut
+the signature, find the docstring and the enclosing class. Everything is in UTF-8 bytes until the
+last moment, so offsets are byte offsets into ``text.encode()`` and non-ASCII text cannot shift them.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from tree_sitter import Node, Tree
+
+from assistant.syntax.languages import cursor, language_for, parser
+
+# A signature longer than this is cut (a definition whose "header" is huge is not a header).
+MAX_SIGNATURE_CHARS = 400
+# A constant/variable whose whole text is longer than this shows only its left side: ``X = …``.
+MAX_VALUE_SIGNATURE_CHARS = 100
+ELLIPSIS = "…"
+
+CLASS_LIKE_KINDS = frozenset({"class", "interface", "struct", "trait", "impl", "enum", "union"})
+# A kind captured by a generic pattern loses to a specific one for the same node (Go: a type_spec
+# whose type is a struct matches both the "struct" and the "type" pattern).
+GENERIC_KINDS = ("type", "variable")
+FUNCTION_VALUE_TYPES = frozenset(
+    {"arrow_function", "function_expression", "function", "generator_function", "lambda"}
+)
+COMMENT_TYPES = frozenset({"comment", "line_comment", "block_comment"})
+# Nodes that wrap a definition without being a different thing: the definition's range (and its
+# doc comment) start at the wrapper. Python decorators are kept out of the signature.
+WRAPPERS: dict[str, frozenset[str]] = {
+    "python": frozenset({"decorated_definition"}),
+    "javascript": frozenset({"export_statement"}),
+    "typescript": frozenset({"export_statement", "ambient_declaration", "expression_statement"}),
+    "tsx": frozenset({"export_statement", "ambient_declaration", "expression_statement"}),
+    "go": frozenset(),
+    "rust": frozenset(),
+    "java": frozenset(),
+    "c": frozenset(),
+    "cpp": frozenset({"template_declaration"}),
+}
+# Declarations that may group several specs: one spec climbs to the group, several do not.
+GROUPS = frozenset(
+    {
+        "lexical_declaration",
+        "variable_declaration",
+        "const_declaration",
+        "var_declaration",
+        "type_declaration",
+    }
+)
+QUALIFIED_NAME_TYPES = frozenset({"qualified_identifier", "nested_identifier", "scoped_identifier"})
+GO_RECEIVER_TYPE = re.compile(r"\(\s*(?:[A-Za-z_]\w*\s+)?\*?\s*([A-Za-z_]\w*)")
+DOC_MARKERS = re.compile(r"^(?:/\*+!?|//[/!]?|\*+(?!/))")
+PY_STRING_PREFIX = re.compile(r"^[rRuUbBfF]{0,2}(\"\"\"|'''|\"|')")
+CPP_HEADER_HINTS = re.compile(rb"^\s*(?:class\s+\w|namespace\s|template\s*<|public:|private:)|::", re.M)
+
+
+@dataclass(frozen=True)
+class Definition:
+    """One named definition. Lines are 0-based inclusive; bytes index ``text.encode()``."""
+
+    name: str
+    kind: str
+    signature: str
+    start_line: int
+    end_line: int
+    start_byte: int
+    end_byte: int
+    docstring: str | None
+    parent: str | None
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """What the index and the packer need to know about one file."""
+
+    language: str | None
+    definitions: tuple[Definition, ...]
+    references: tuple[str, ...]
+    imports: tuple[str, ...]
+    has_errors: bool
+
+
+PLAIN_TEXT = FileFacts(language=None, definitions=(), references=(), imports=(), has_errors=False)
+
+# The outline needs the tree again right after parsing; keep the last few per thread so a
+# parse_source + outline pair parses once.
+TREE_MEMO_SIZE = 4
+_memo = threading.local()
+
+
+def _memo_store() -> OrderedDict[tuple[str, str], tuple[bytes, Tree]]:
+    store = getattr(_memo, "trees", None)
+    if store is None:
+        store = _memo.trees = OrderedDict()
+    return store
+
+
+def encode(text: str) -> bytes:
+    """UTF-8 bytes of ``text``; lone surrogates (from surrogateescape decoding) pass through."""
+    return text.encode("utf-8", "surrogatepass")
+
+
+def tree_for(language: str, text: str) -> tuple[bytes, Tree]:
+    """The (bytes, tree) of ``text`` in ``language``, reusing this thread's recent parses."""
+    store = _memo_store()
+    key = (language, text)
+    found = store.get(key)
+    if found is not None:
+        store.move_to_end(key)
+        return found
+    src = encode(text)
+    tree = parser(language).parse(src)
+    store[key] = (src, tree)
+    while len(store) > TREE_MEMO_SIZE:
+        store.popitem(last=False)
+    return src, tree
+
+
+def detect_language(rel_path: str, text: str) -> str | None:
+    """``language_for`` plus one content sniff: a ``.h`` file with C++ constructs is C++."""
+    language = language_for(rel_path)
+    if language == "c" and rel_path.lower().endswith(".h") and CPP_HEADER_HINTS.search(encode(text)):
+        return "cpp"
+    return language
+
+
+def parse_source(rel_path: str, text: str) -> FileFacts:
+    """Definitions, references and imports of one file; unknown languages give plain-text facts."""
+    language = detect_language(rel_path, text)
+    if language is None:
+        return PLAIN_TEXT
+    src, tree = tree_for(language, text)
+    root = tree.root_node
+    definitions, imports = _definitions_and_imports(language, src, root)
+    captured = cursor(language, "references").captures(root)
+    names: set[bytes] = set()
+    for nodes in captured.values():
+        names.update(node.text or b"" for node in nodes)
+    references = tuple(sorted(name.decode("utf-8", "replace") for name in names if name))
+    return FileFacts(
+        language=language,
+        definitions=tuple(definitions),
+        references=references,
+        imports=tuple(sorted(set(imports))),
+        has_errors=root.has_error,
+    )
+
+
+def _text(src: bytes, start: int, end: int) -> str:
+    return src[start:end].decode("utf-8", "replace")
+
+
+def collapse(text: str) -> str:
+    """One line: runs of whitespace become one space; no space just inside ( and [ brackets."""
+    line = " ".join(text.split())
+    return line.replace("( ", "(").replace(" )", ")").replace("[ ", "[").replace(" ]", "]")
+
+
+def _cut(line: str, limit: int) -> str:
+    return line if len(line) <= limit else line[: limit - 2].rstrip() + " " + ELLIPSIS
+
+
+@dataclass
+class _Raw:
+    node: Node
+    name_node: Node
+    kind: str
+
+
+def _definitions_and_imports(language: str, src: bytes, root: Node) -> tuple[list[Definition], list[str]]:
+    raws: dict[tuple[int, int, int], _Raw] = {}
+    imports: list[str] = []
+    for _pattern, captures in cursor(language, "definitions").matches(root):
+        definition: Node | None = None
+        name_node: Node | None = None
+        kind = ""
+        for capture, nodes in captures.items():
+            if capture.startswith("definition."):
+                definition, kind = nodes[0], capture[len("definition.") :]
+            elif capture.startswith("name.definition."):
+                name_node = nodes[0]
+            elif capture == "import":
+                for node in nodes:
+                    imports.extend(_import_strings(language, src, node))
+            elif capture == "import.future":
+                imports.append("__future__")
+        if definition is None or name_node is None:
+            continue
+        key = (definition.start_byte, definition.end_byte, name_node.start_byte)
+        previous = raws.get(key)
+        if previous is None or (previous.kind in GENERIC_KINDS and kind not in GENERIC_KINDS):
+            raws[key] = _Raw(definition, name_node, kind)
+    built = [_build(language, src, raw) for raw in raws.values()]
+    built.sort(key=lambda item: (item[0].start_byte, -item[0].end_byte, item[0].name))
+    definitions: list[Definition] = []
+    stack: list[Definition] = []
+    for definition, explicit_parent in built:
+        while stack and not (
+            stack[-1].start_byte <= definition.start_byte and definition.end_byte <= stack[-1].end_byte
+        ):
+            stack.pop()
+        enclosing = stack[-1] if stack else None
+        kind, parent = definition.kind, explicit_parent
+        if enclosing is not None:
+            if parent is None:
+                parent = enclosing.name
+            if kind == "function" and enclosing.kind in CLASS_LIKE_KINDS:
+                kind = "method"
+        if kind != definition.kind or parent != definition.parent:
+            definition = Definition(
+                definition.name,
+                kind,
+                definition.signature,
+                definition.start_line,
+                definition.end_line,
+                definition.start_byte,
+                definition.end_byte,
+                definition.docstring,
+                parent,
+            )
+        definitions.append(definition)
+        stack.append(definition)
+    return definitions, imports
+
+
+def _outer(language: str, node: Node) -> tuple[Node, Node | None]:
+    """The node a definition's range starts at, and the multi-spec group it sits in, if any."""
+    wrappers = WRAPPERS[language]
+    outer = node
+    group: Node | None = None
+    parent = outer.parent
+    if parent is not None and parent.type in GROUPS and node.type not in GROUPS:
+        specs = [child for child in parent.named_children if child.type not in COMMENT_TYPES]
+        if len(specs) == 1:
+            outer = parent
+        else:
+            group = parent
+    while True:
+        parent = outer.parent
+        if parent is None or parent.type not in wrappers:
+            break
+        if parent.type == "expression_statement" and outer.type not in ("internal_module", "module"):
+            break
+        outer = parent
+    return outer, group
+
+
+def _value(node: Node) -> Node | None:
+    """The value node of an assignment-like definition (Python ``right``, C-family ``value``)."""
+    candidates = [node, *node.named_children[:1]]
+    declarator = node.child_by_field_name("declarator")
+    if declarator is not None:
+        candidates.append(declarator)
+    for candidate in candidates:
+        value = candidate.child_by_field_name("value") or candidate.child_by_field_name("right")
+        if value is not None:
+            return value
+    return None
+
+
+def _body_start(node: Node) -> int | None:
+    """Byte offset where a definition's body begins (its signature ends), if it has one."""
+    body = node.child_by_field_name("body")
+    if body is not None:
+        return body.start_byte
+    value = _value(node)
+    if value is not None and value.type in FUNCTION_VALUE_TYPES:
+        inner = value.child_by_field_name("body")
+        return inner.start_byte if inner is not None else None
+    inner_type = node.child_by_field_name("type")
+    if inner_type is not None and node.type in ("type_spec", "type_definition"):
+        found = _body_start(inner_type)
+        if found is not None:
+            return found
+        for child in inner_type.children:
+            if child.type in ("{", "field_declaration_list"):
+                return child.start_byte
+    for child in node.children:
+        if child.type == "{":
+            return child.start_byte
+    return None
+
+
+def _build(language: str, src: bytes, raw: _Raw) -> tuple[Definition, str | None]:
+    node, name_node, kind = raw.node, raw.name_node, raw.kind
+    explicit_parent: str | None = None
+    while name_node.type in QUALIFIED_NAME_TYPES and name_node.child_by_field_name("name") is not None:
+        scope = name_node.child_by_field_name("scope") or name_node.child_by_field_name("path")
+        if scope is not None and language == "cpp":
+            explicit_parent = _text(src, scope.start_byte, scope.end_byte).split("::")[-1].strip() or None
+        name_node = name_node.child_by_field_name("name")  # type: ignore[assignment]
+    name = _text(src, name_node.start_byte, name_node.end_byte)
+    if explicit_parent and kind == "function":
+        kind = "method"
+    if language == "go" and kind == "method":
+        receiver = node.child_by_field_name("receiver")
+        if receiver is not None:
+            match = GO_RECEIVER_TYPE.match(_text(src, receiver.start_byte, receiver.end_byte))
+            explicit_parent = match.group(1) if match else None
+
+    value = _value(node) if kind in ("variable", "constant") else None
+    if kind == "variable":
+        if value is not None and value.type in FUNCTION_VALUE_TYPES and language != "python":
+            kind = "function"
+        elif name.isupper():  # UPPER_CASE by convention, any script
+            kind = "constant"
+
+    outer, group = _outer(language, node)
+    sig_start = node.start_byte if outer.type == "decorated_definition" else outer.start_byte
+    prefix = ""
+    if group is not None:
+        keyword = group.children[0]
+        prefix = _text(src, keyword.start_byte, keyword.end_byte) + " "
+        if group.parent is not None and group.parent.type == "export_statement":
+            prefix = "export " + prefix
+        sig_start = node.start_byte
+    body_start = _body_start(node)
+    if kind in ("variable", "constant"):
+        whole = collapse(_text(src, sig_start, node.end_byte))
+        if len(whole) > MAX_VALUE_SIGNATURE_CHARS and value is not None:
+            whole = collapse(_text(src, sig_start, value.start_byte)) + " " + ELLIPSIS
+        signature = whole
+    elif body_start is not None and body_start > sig_start:
+        signature = collapse(_text(src, sig_start, body_start))
+        if node.type == "type_definition":
+            closing = _closing_brace_end(node)
+            if closing is not None:
+                signature += " { " + ELLIPSIS + " } " + collapse(_text(src, closing, node.end_byte))
+    else:
+        signature = collapse(_text(src, sig_start, node.end_byte))
+    signature = _cut(prefix + signature.rstrip(";").rstrip(), MAX_SIGNATURE_CHARS)
+
+    docstring = _python_docstring(src, node) if language == "python" else _doc_comment(src, outer)
+    return (
+        Definition(
+            name=name,
+            kind=kind,
+            signature=signature,
+            start_line=outer.start_point.row,
+            end_line=outer.end_point.row,
+            start_byte=outer.start_byte,
+            end_byte=outer.end_byte,
+            docstring=docstring,
+            parent=None,
+        ),
+        explicit_parent,
+    )
+
+
+def _closing_brace_end(node: Node) -> int | None:
+    inner = node.child_by_field_name("type")
+    if inner is None:
+        return None
+    body = inner.child_by_field_name("body")
+    return body.end_byte if body is not None else None
+
+
+def _first_line(lines: list[str]) -> str | None:
+    for line in lines:
+        stripped = line.strip()
+        if stripped:
+            return stripped
+    return None
+
+
+def _python_docstring(src: bytes, node: Node) -> str | None:
+    body = node.child_by_field_name("body")
+    if body is None or body.named_child_count == 0:
+        return None
+    first = body.named_children[0]
+    if first.type != "expression_statement" or first.named_child_count != 1:
+        return None
+    string = first.named_children[0]
+    if string.type != "string":
+        return None
+    raw = _text(src, string.start_byte, string.end_byte)
+    match = PY_STRING_PREFIX.match(raw)
+    if match is None:
+        return None
+    quote = match.group(1)
+    inner = raw[match.end() :]
+    if inner.endswith(quote):
+        inner = inner[: -len(quote)]
+    return _first_line(inner.split("\n"))
+
+
+def _doc_comment(src: bytes, outer: Node) -> str | None:
+    """First line of the comment block directly above a definition (attributes may sit between)."""
+    block: list[Node] = []
+    expected_row = outer.start_point.row
+    previous = outer.prev_named_sibling
+    while previous is not None:
+        if previous.type == "attribute_item":
+            expected_row = previous.start_point.row
+        elif previous.type in COMMENT_TYPES and previous.end_point.row >= expected_row - 1:
+            text = _text(src, previous.start_byte, previous.end_byte)
+            if text.startswith("//!") or text.startswith("/*!"):
+                break
+            block.append(previous)
+            expected_row = previous.start_point.row
+        else:
+            break
+        previous = previous.prev_named_sibling
+    lines: list[str] = []
+    for comment in reversed(block):
+        for line in _text(src, comment.start_byte, comment.end_byte).split("\n"):
+            line = line.strip()
+            if line.endswith("*/"):
+                line = line[:-2]
+            lines.append(DOC_MARKERS.sub("", line))
+    return _first_line(lines)
+
+
+def _strip_quotes(text: str) -> str:
+    text = text.strip()
+    if len(text) >= 2 and text[0] in "\"'`<" and text[-1] in "\"'`>":
+        return text[1:-1]
+    return text
+
+
+def _import_strings(language: str, src: bytes, node: Node) -> list[str]:
+    text = _text(src, node.start_byte, node.end_byte)
+    if language == "python":
+        return [collapse(text).replace(" ", "")]
+    if language == "rust":
+        return _rust_use_paths(src, node, "")
+    if language == "java":
+        body = text.strip().removeprefix("import").strip().removesuffix(";").strip()
+        body = body.removeprefix("static").strip()
+        return ["".join(body.split())]
+    return [_strip_quotes(text)]
+
+
+def _join_rust(prefix: str, path: str) -> str:
+    path = "".join(path.split())
+    if path == "self":
+        return prefix or path
+    return f"{prefix}::{path}" if prefix else path
+
+
+def _rust_use_paths(src: bytes, node: Node, prefix: str) -> list[str]:
+    kind = node.type
+    if kind == "use_as_clause":
+        path = node.child_by_field_name("path")
+        return _rust_use_paths(src, path, prefix) if path is not None else []
+    if kind == "use_wildcard":
+        inner = node.named_children[0] if node.named_child_count else None
+        if inner is None:
+            return [prefix] if prefix else []
+        return [_join_rust(prefix, _text(src, inner.start_byte, inner.end_byte))]
+    if kind == "scoped_use_list":
+        path = node.child_by_field_name("path")
+        items = node.child_by_field_name("list")
+        inner_prefix = _join_rust(prefix, _text(src, path.start_byte, path.end_byte)) if path else prefix
+        return _rust_use_paths(src, items, inner_prefix) if items is not None else [inner_prefix]
+    if kind == "use_list":
+        found: list[str] = []
+        for child in node.named_children:
+            if child.type not in COMMENT_TYPES:
+                found.extend(_rust_use_paths(src, child, prefix))
+        return found
+    return [_join_rust(prefix, _text(src, node.start_byte, node.end_byte))]

@@ -1,0 +1,215 @@
+"""Parsing with the real tree-sitter grammars: definitions, references, imports, bad input."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from assistant.syntax import Definition, FileFacts, language_for, outline, parse_and_outline, parse_source
+
+PYTHON = '''"""Module doc."""
+import os.path
+import numpy as np
+from .models import User
+from .. import views
+from __future__ import annotations
+
+MAX_ITEMS = 10
+logger = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Point(Base):
+    """A point.
+
+    More text.
+    """
+
+    x: int = 0
+
+    @property
+    def norm(self) -> float:
+        r"""Euclidean norm."""
+        return math.sqrt(self.x)
+
+    def move(
+        self,
+        dx: int,
+    ) -> "Point":
+        def helper():
+            return dx
+        return Point(self.x + helper())
+
+
+async def fetch(url: str) -> bytes:
+    return await client.get(url)
+'''
+
+
+def by_name(facts: FileFacts) -> dict[str, Definition]:
+    return {d.name: d for d in facts.definitions}
+
+
+def test_language_for_extensions() -> None:
+    assert language_for("a/b.py") == "python"
+    assert language_for("A.PY") == "python"
+    assert language_for("x.tsx") == "tsx"
+    assert language_for("x.ts") == "typescript"
+    assert language_for("x.mjs") == "javascript"
+    assert language_for("x.go") == "go"
+    assert language_for("x.rs") == "rust"
+    assert language_for("X.java") == "java"
+    assert language_for("x.c") == "c"
+    assert language_for("x.hpp") == "cpp"
+    assert language_for("README.md") is None
+    assert language_for("Makefile") is None
+
+
+def test_python_definitions() -> None:
+    facts = parse_source("pkg/geo.py", PYTHON)
+    assert facts.language == "python"
+    assert not facts.has_errors
+    assert [(d.name, d.kind, d.parent) for d in facts.definitions] == [
+        ("MAX_ITEMS", "constant", None),
+        ("logger", "variable", None),
+        ("Point", "class", None),
+        ("norm", "method", "Point"),
+        ("move", "method", "Point"),
+        ("helper", "function", "move"),
+        ("fetch", "function", None),
+    ]
+    defs = by_name(facts)
+    point = defs["Point"]
+    assert point.signature == "class Point(Base):"
+    assert point.docstring == "A point."
+    # The range includes the decorator line (a snippet of the class must carry it).
+    lines = PYTHON.split("\n")
+    assert lines[point.start_line] == "@dataclass(frozen=True)"
+    assert lines[point.end_line] == "        return Point(self.x + helper())"
+    assert defs["norm"].signature == "def norm(self) -> float:"
+    assert defs["norm"].docstring == "Euclidean norm."
+    assert defs["move"].signature == 'def move(self, dx: int,) -> "Point":'
+    assert defs["fetch"].signature == "async def fetch(url: str) -> bytes:"
+    assert defs["MAX_ITEMS"].signature == "MAX_ITEMS = 10"
+    data = PYTHON.encode()
+    for d in facts.definitions:
+        assert data[d.start_byte : d.end_byte].decode().split("\n")[0] == lines[d.start_line].lstrip()
+
+
+def test_python_imports_and_references() -> None:
+    facts = parse_source("pkg/geo.py", PYTHON)
+    assert facts.imports == ("..", ".models", "__future__", "numpy", "os.path")
+    assert list(facts.references) == sorted(set(facts.references))
+    for name in ("get_logger", "dataclass", "Base", "sqrt", "client", "get", "User", "Point"):
+        assert name in facts.references
+
+
+def test_unknown_language_is_plain_text() -> None:
+    facts = parse_source("notes/README.md", "# Title\n\ndef not_code(): pass\n")
+    assert facts == FileFacts(language=None, definitions=(), references=(), imports=(), has_errors=False)
+    assert outline("# Title\n", facts) == ""
+
+
+def test_empty_file() -> None:
+    facts = parse_source("empty.py", "")
+    assert facts == FileFacts(language="python", definitions=(), references=(), imports=(), has_errors=False)
+    assert outline("", facts) == ""
+
+
+def test_syntax_errors_keep_what_parses() -> None:
+    text = (
+        "import os\n\ndef good(a):\n    return a\n\ndef broken(:\n    pass\n\n"
+        "class Later:\n    def m(self):\n        pass\n"
+    )
+    facts = parse_source("bad.py", text)
+    assert facts.has_errors
+    names = [d.name for d in facts.definitions]
+    assert "good" in names
+    assert "Later" in names
+    assert facts.imports == ("os",)
+    assert "def good(a):" in outline(text, facts)
+
+
+def test_non_ascii_offsets_are_utf8_bytes() -> None:
+    text = (
+        '# ünïcödé 😀 comment\nGRÜSSE = "héllo"\n\n'
+        'def größe(ä: str) -> str:\n    """Größe 😀."""\n    return ä\n'
+    )
+    facts = parse_source("u.py", text)
+    data = text.encode()
+    defs = by_name(facts)
+    f = defs["größe"]
+    assert f.docstring == "Größe 😀."
+    assert data[f.start_byte : f.end_byte].decode().startswith("def größe(ä: str) -> str:")
+    assert data[f.start_byte : f.end_byte].decode().endswith("return ä")
+    assert f.start_line == 3
+    assert defs["GRÜSSE"].kind == "constant"
+    assert "def größe(ä: str) -> str:" in outline(text, facts)
+
+
+def test_replacement_characters_from_undecodable_bytes() -> None:
+    raw = b"def f(x):\n    return '\xff\xfe caf\xe9'\n\ndef g():\n    pass\n"
+    text = raw.decode("utf-8", errors="replace")
+    facts = parse_source("latin.py", text)
+    assert [d.name for d in facts.definitions] == ["f", "g"]
+    g = by_name(facts)["g"]
+    assert text.encode()[g.start_byte : g.end_byte].decode() == "def g():\n    pass"
+
+
+def test_lines_count_only_newlines() -> None:
+    # str.splitlines() would also split at \x0c, \x1c and U+2028; tree-sitter rows do not.
+    text = "X = 'a\u2028b'\n\x0c\ndef f():\n    pass\n"
+    facts = parse_source("ff.py", text)
+    f = by_name(facts)["f"]
+    assert text.split("\n")[f.start_line] == "def f():"
+
+
+def test_crlf_line_endings() -> None:
+    text = "class A:\r\n    def m(self):\r\n        pass\r\n"
+    facts, text_outline = parse_and_outline("crlf.py", text)
+    assert [(d.name, d.kind, d.start_line, d.end_line) for d in facts.definitions] == [
+        ("A", "class", 0, 2),
+        ("m", "method", 1, 2),
+    ]
+    assert "\r" not in text_outline
+    assert text_outline == "class A:\n    def m(self):\n        ...\n"
+
+
+def test_outline_without_memo_on_another_thread() -> None:
+    facts = parse_source("pkg/geo.py", PYTHON)
+    expected = outline(PYTHON, facts)
+    results: list[str] = []
+    worker = threading.Thread(target=lambda: results.append(outline(PYTHON, facts)))
+    worker.start()
+    worker.join()
+    assert results == [expected]
+
+
+def test_parallel_parsing_is_consistent() -> None:
+    expected = parse_source("pkg/geo.py", PYTHON)
+    found: list[FileFacts] = []
+    lock = threading.Lock()
+
+    def work() -> None:
+        for _ in range(20):
+            facts = parse_source("pkg/geo.py", PYTHON)
+            with lock:
+                found.append(facts)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(found) == 80
+    assert all(facts == expected for facts in found)
+
+
+@pytest.mark.parametrize(
+    ("path", "language"),
+    [("a.h", "c"), ("b.h", "cpp")],
+)
+def test_header_language_sniff(path: str, language: str) -> None:
+    text = "int f(int x);\n" if path == "a.h" else "namespace ns {\nclass A { public: int f(); };\n}\n"
+    assert parse_source(path, text).language == language
