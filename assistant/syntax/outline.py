@@ -7,7 +7,7 @@ the source. Bodies are elided with one marker: an indented ``...`` line in Pytho
 the brace languages. Short data types (structs, enums, type aliases, interfaces) are kept whole,
 since their fields *are* their signature.
 
-The outline reuses the tree ``parse_source`` just built on this thread (see ``tags.tree_for``);
+The outline reuses the tree ``parse_source`` just built on this thread (see ``tags.parsed``);
 called on another thread or later, it parses again.
 """
 
@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
-from assistant.syntax.languages import cursor
 from assistant.syntax.tags import (
     CLASS_LIKE_KINDS,
     ELLIPSIS,
@@ -26,7 +25,8 @@ from assistant.syntax.tags import (
     _cut,
     collapse,
     parse_source,
-    tree_for,
+    parsed,
+    trimmed_end,
 )
 
 CONTAINER_KINDS = CLASS_LIKE_KINDS | {"module", "namespace"}
@@ -63,9 +63,10 @@ def outline(text: str, facts: FileFacts) -> str:
     """The file's outline (see module doc); empty for unknown languages and files with nothing to show."""
     if facts.language is None:
         return ""
-    src, tree = tree_for(facts.language, text)
+    result = parsed(facts.language, text)
+    src, tree = result.src, result.tree
     lines = [line.rstrip("\r") for line in text.split("\n")]
-    items = _items(facts, src, tree.root_node)
+    items = _items(facts, src, result.captures)
     renderer = _Renderer(facts.language, lines, src, tree.root_node)
     out: list[str] = []
     if facts.language == "python":
@@ -78,22 +79,21 @@ def outline(text: str, facts: FileFacts) -> str:
     return "\n".join(out) + "\n" if out else ""
 
 
-def _items(facts: FileFacts, src: bytes, root: Node) -> list[_Item]:
+def _items(facts: FileFacts, src: bytes, captures: dict[str, list[Node]]) -> list[_Item]:
     """Definitions and kept nodes as a forest by containment, in source order."""
     flat: list[_Item] = [
         _Item(d.start_byte, d.end_byte, d.start_line, d.end_line, definition=d) for d in facts.definitions
     ]
     spans = {(d.start_byte, d.end_byte) for d in facts.definitions}
-    assert facts.language is not None
-    captured = cursor(facts.language, "outline").captures(root)
-    for capture, nodes in captured.items():
-        kind = capture.split(".", 1)[1]
+    for capture, nodes in captures.items():
+        if not capture.startswith("keep."):
+            continue
+        kind = capture[len("keep.") :]
         for node in nodes:
-            if (node.start_byte, node.end_byte) in spans:
+            end_byte, end_line = trimmed_end(src, node)
+            if (node.start_byte, end_byte) in spans:
                 continue
-            flat.append(
-                _Item(node.start_byte, node.end_byte, node.start_point.row, node.end_point.row, keep=kind)
-            )
+            flat.append(_Item(node.start_byte, end_byte, node.start_point.row, end_line, keep=kind))
     flat.sort(key=lambda item: (item.start_byte, -item.end_byte, item.keep or ""))
     roots: list[_Item] = []
     stack: list[_Item] = []
@@ -157,7 +157,7 @@ class _Renderer:
             src_indent = _indent(self.line(item.start_line))
             if top:
                 out_indent = ""
-            elif src_indent.startswith(parent_src) and len(src_indent) > len(parent_src):
+            elif src_indent.startswith(parent_src):
                 out_indent = parent_out + src_indent[len(parent_src) :]
             else:
                 out_indent = parent_out + DEFAULT_INDENT_STEP
@@ -166,10 +166,10 @@ class _Renderer:
             if not block:
                 continue
             single = len(block) == 1
-            grouped = (
-                previous is not None
-                and previous[0] == category
-                and (category == "import" or (previous[1] and single))
+            # Runs of one-line items stay together, imports stay together; anything else gets air.
+            grouped = previous is not None and (
+                previous[0] == category == "import"
+                or (previous[1] and single and (previous[0] == "import") == (category == "import"))
             )
             if previous is not None and not grouped:
                 out.append("")
@@ -248,7 +248,9 @@ class _Renderer:
         if definition.docstring and self.doc_prefix:
             out.append(out_indent + self.doc_prefix + definition.docstring)
         text = self.src[definition.start_byte : definition.end_byte].rstrip()
-        semicolon = ";" if text.endswith(b";") else ""
+        # A C++ class's `;` belongs to the enclosing declaration, not to the class node.
+        after = self.src[definition.end_byte : definition.end_byte + 1]
+        semicolon = ";" if text.endswith(b";") or after == b";" else ""
         span = definition.end_line - definition.start_line + 1
         if definition.kind in DATA_KINDS and span <= MAX_VERBATIM_LINES:
             for row in range(definition.start_line, definition.end_line + 1):

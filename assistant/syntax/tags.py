@@ -90,16 +90,25 @@ class FileFacts:
 
 PLAIN_TEXT = FileFacts(language=None, definitions=(), references=(), imports=(), has_errors=False)
 
-# The outline needs the tree again right after parsing; keep the last few per thread so a
-# parse_source + outline pair parses once.
+# The outline needs the tree and the captures again right after parsing; keep the last few per
+# thread so that a parse_source + outline pair parses and queries once.
 TREE_MEMO_SIZE = 4
 _memo = threading.local()
 
 
-def _memo_store() -> OrderedDict[tuple[str, str], tuple[bytes, Tree]]:
-    store = getattr(_memo, "trees", None)
+@dataclass(frozen=True)
+class Parsed:
+    """A parsed file: its UTF-8 bytes, tree and the language query's captures by name."""
+
+    src: bytes
+    tree: Tree
+    captures: dict[str, list[Node]]
+
+
+def _memo_store() -> OrderedDict[tuple[str, str], Parsed]:
+    store = getattr(_memo, "parsed", None)
     if store is None:
-        store = _memo.trees = OrderedDict()
+        store = _memo.parsed = OrderedDict()
     return store
 
 
@@ -108,8 +117,8 @@ def encode(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass")
 
 
-def tree_for(language: str, text: str) -> tuple[bytes, Tree]:
-    """The (bytes, tree) of ``text`` in ``language``, reusing this thread's recent parses."""
+def parsed(language: str, text: str) -> Parsed:
+    """``text`` parsed and queried in ``language``, reusing this thread's recent results."""
     store = _memo_store()
     key = (language, text)
     found = store.get(key)
@@ -118,10 +127,11 @@ def tree_for(language: str, text: str) -> tuple[bytes, Tree]:
         return found
     src = encode(text)
     tree = parser(language).parse(src)
-    store[key] = (src, tree)
+    found = Parsed(src, tree, cursor(language).captures(tree.root_node))
+    store[key] = found
     while len(store) > TREE_MEMO_SIZE:
         store.popitem(last=False)
-    return src, tree
+    return found
 
 
 def detect_language(rel_path: str, text: str) -> str | None:
@@ -137,20 +147,21 @@ def parse_source(rel_path: str, text: str) -> FileFacts:
     language = detect_language(rel_path, text)
     if language is None:
         return PLAIN_TEXT
-    src, tree = tree_for(language, text)
-    root = tree.root_node
-    definitions, imports = _definitions_and_imports(language, src, root)
-    captured = cursor(language, "references").captures(root)
-    names: set[bytes] = set()
-    for nodes in captured.values():
-        names.update(node.text or b"" for node in nodes)
+    result = parsed(language, text)
+    src, captures = result.src, result.captures
+    names: set[bytes] = {node.text or b"" for node in captures.get("name.reference", ())}
     references = tuple(sorted(name.decode("utf-8", "replace") for name in names if name))
+    imports: list[str] = []
+    for node in captures.get("import", ()):
+        imports.extend(_import_strings(language, src, node))
+    if captures.get("import.future"):
+        imports.append("__future__")
     return FileFacts(
         language=language,
-        definitions=tuple(definitions),
+        definitions=tuple(_definitions(language, src, captures)),
         references=references,
         imports=tuple(sorted(set(imports))),
-        has_errors=root.has_error,
+        has_errors=result.tree.root_node.has_error,
     )
 
 
@@ -175,29 +186,25 @@ class _Raw:
     kind: str
 
 
-def _definitions_and_imports(language: str, src: bytes, root: Node) -> tuple[list[Definition], list[str]]:
+def _definitions(language: str, src: bytes, captures: dict[str, list[Node]]) -> list[Definition]:
+    """Pair each ``@name.definition.K`` with the ``@definition.K`` node above it, then build."""
     raws: dict[tuple[int, int, int], _Raw] = {}
-    imports: list[str] = []
-    for _pattern, captures in cursor(language, "definitions").matches(root):
-        definition: Node | None = None
-        name_node: Node | None = None
-        kind = ""
-        for capture, nodes in captures.items():
-            if capture.startswith("definition."):
-                definition, kind = nodes[0], capture[len("definition.") :]
-            elif capture.startswith("name.definition."):
-                name_node = nodes[0]
-            elif capture == "import":
-                for node in nodes:
-                    imports.extend(_import_strings(language, src, node))
-            elif capture == "import.future":
-                imports.append("__future__")
-        if definition is None or name_node is None:
+    for capture, name_nodes in captures.items():
+        if not capture.startswith("name.definition."):
             continue
-        key = (definition.start_byte, definition.end_byte, name_node.start_byte)
-        previous = raws.get(key)
-        if previous is None or (previous.kind in GENERIC_KINDS and kind not in GENERIC_KINDS):
-            raws[key] = _Raw(definition, name_node, kind)
+        kind = capture[len("name.definition.") :]
+        spans = {(node.start_byte, node.end_byte): node for node in captures.get("definition." + kind, ())}
+        for name_node in name_nodes:
+            definition = name_node.parent
+            while definition is not None and (definition.start_byte, definition.end_byte) not in spans:
+                definition = definition.parent
+            if definition is None:
+                continue
+            definition = spans[(definition.start_byte, definition.end_byte)]
+            key = (definition.start_byte, definition.end_byte, name_node.start_byte)
+            previous = raws.get(key)
+            if previous is None or (previous.kind in GENERIC_KINDS and kind not in GENERIC_KINDS):
+                raws[key] = _Raw(definition, name_node, kind)
     built = [_build(language, src, raw) for raw in raws.values()]
     built.sort(key=lambda item: (item[0].start_byte, -item[0].end_byte, item[0].name))
     definitions: list[Definition] = []
@@ -228,7 +235,7 @@ def _definitions_and_imports(language: str, src: bytes, root: Node) -> tuple[lis
             )
         definitions.append(definition)
         stack.append(definition)
-    return definitions, imports
+    return definitions
 
 
 def _outer(language: str, node: Node) -> tuple[Node, Node | None]:
@@ -339,20 +346,30 @@ def _build(language: str, src: bytes, raw: _Raw) -> tuple[Definition, str | None
     signature = _cut(prefix + signature.rstrip(";").rstrip(), MAX_SIGNATURE_CHARS)
 
     docstring = _python_docstring(src, node) if language == "python" else _doc_comment(src, outer)
+    end_byte, end_line = trimmed_end(src, outer)
     return (
         Definition(
             name=name,
             kind=kind,
             signature=signature,
             start_line=outer.start_point.row,
-            end_line=outer.end_point.row,
+            end_line=end_line,
             start_byte=outer.start_byte,
-            end_byte=outer.end_byte,
+            end_byte=end_byte,
             docstring=docstring,
             parent=None,
         ),
         explicit_parent,
     )
+
+
+def trimmed_end(src: bytes, node: Node) -> tuple[int, int]:
+    """End byte and line of ``node`` without trailing whitespace (C preprocessor nodes end after
+    their newline, which would put a ``#define`` on two lines)."""
+    end = node.end_byte
+    while end > node.start_byte and src[end - 1 : end] in (b"\n", b"\r", b" ", b"\t"):
+        end -= 1
+    return end, node.end_point.row - src.count(b"\n", end, node.end_byte)
 
 
 def _closing_brace_end(node: Node) -> int | None:

@@ -45,12 +45,12 @@
 
 (preproc_include path: (_) @import)
 
-;; ==== references ====
+;; References: every identifier-like leaf (the ranker decides what matters).
 
 (identifier) @name.reference
 (type_identifier) @name.reference
 (field_identifier) @name.reference
 
-;; ==== outline ====
+;; Lines an outline keeps verbatim.
 
 (preproc_include) @keep.import

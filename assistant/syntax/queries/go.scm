@@ -30,14 +30,14 @@
 
 (import_spec path: (_) @import)
 
-;; ==== references ====
+;; References: every identifier-like leaf (the ranker decides what matters).
 
 (identifier) @name.reference
 (type_identifier) @name.reference
 (field_identifier) @name.reference
 (package_identifier) @name.reference
 
-;; ==== outline ====
+;; Lines an outline keeps verbatim.
 
-(package_clause) @keep.import
+(package_clause) @keep.package
 (import_declaration) @keep.import

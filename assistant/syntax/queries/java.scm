@@ -26,14 +26,14 @@
 
 (import_declaration) @import
 
-;; ==== references ====
+;; References: every identifier-like leaf (the ranker decides what matters).
 
 (identifier) @name.reference
 (type_identifier) @name.reference
 
-;; ==== outline ====
+;; Lines an outline keeps verbatim.
 
-(package_declaration) @keep.import
+(package_declaration) @keep.package
 (import_declaration) @keep.import
 (class_body (field_declaration) @keep.field)
 (interface_body (constant_declaration) @keep.field)

@@ -34,13 +34,13 @@
   function: (import)
   arguments: (arguments . (string) @import))
 
-;; ==== references ====
+;; References: every identifier-like leaf (the ranker decides what matters).
 
 (identifier) @name.reference
 (property_identifier) @name.reference
 (shorthand_property_identifier) @name.reference
 
-;; ==== outline ====
+;; Lines an outline keeps verbatim.
 
 (import_statement) @keep.import
 (class_body (field_definition) @keep.field)

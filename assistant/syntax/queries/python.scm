@@ -24,11 +24,11 @@
 
 (future_import_statement) @import.future
 
-;; ==== references ====
+;; References: every identifier-like leaf (the ranker decides what matters).
 
 (identifier) @name.reference
 
-;; ==== outline ====
+;; Lines an outline keeps verbatim.
 
 (import_statement) @keep.import
 (import_from_statement) @keep.import

@@ -43,13 +43,13 @@
 
 (use_declaration argument: (_) @import)
 
-;; ==== references ====
+;; References: every identifier-like leaf (the ranker decides what matters).
 
 (identifier) @name.reference
 (type_identifier) @name.reference
 (field_identifier) @name.reference
 
-;; ==== outline ====
+;; Lines an outline keeps verbatim.
 
 (use_declaration) @keep.import
 (extern_crate_declaration) @keep.import

@@ -58,14 +58,14 @@
   function: (import)
   arguments: (arguments . (string) @import))
 
-;; ==== references ====
+;; References: every identifier-like leaf (the ranker decides what matters).
 
 (identifier) @name.reference
 (property_identifier) @name.reference
 (shorthand_property_identifier) @name.reference
 (type_identifier) @name.reference
 
-;; ==== outline ====
+;; Lines an outline keeps verbatim.
 
 (import_statement) @keep.import
 (class_body [(public_field_definition) (index_signature)] @keep.field)
