@@ -27,16 +27,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.errors import GenerationError, InputError
+from assistant.errors import AssistError, FileAccessError, GenerationError, InputError
 
 if TYPE_CHECKING:
     from assistant.backend import Backend
-    from assistant.config import Settings
     from assistant.index import ProjectIndex
+    from assistant.tokens import TokenCounter
 
 # Of the prompt budget, at most this share goes to project context; the rest stays free so the
 # continuation prompts (which carry the text generated so far) still fit the window.
 CONTEXT_SHARE = 0.5
+# Less context than this is not worth a packer run.
+MIN_CONTEXT_TOKENS = 64
 # In the fallback layout (unknown template) this much of the partial answer's end is shown back.
 FALLBACK_TAIL_CHARS = 1500
 # The fallback stitcher only trusts an overlap at least this long (shorter ones are coincidence).
@@ -145,7 +147,11 @@ async def generate_long(
     requests = 0
     while True:
         step = next_step(user_prompt, text, layout)
-        result = await run(step)
+        try:
+            result = await run(step)
+        except AssistError as exc:
+            exc.partial_text = text  # type: ignore[attr-defined]  # the caller saves it: nothing is lost
+            raise
         requests += 1
         text = stitch(text, result.text, exact=step.raw)
         if finished(result):
@@ -182,8 +188,10 @@ def check_writable(path: Path, *, overwrite: bool) -> None:
     if path.exists() and not overwrite:
         raise InputError(f"{path} already exists; pass --force to overwrite it")
     parent = path.parent
-    while not parent.exists():
+    while not parent.exists() and not parent.is_symlink():
         parent = parent.parent
+    if not parent.is_dir():
+        raise InputError(f"cannot write {path}: {parent} is not a folder")
     if not os.access(parent, os.W_OK):
         raise InputError(f"cannot write in {parent}: permission denied")
 
@@ -202,8 +210,11 @@ def write_atomic(path: Path, text: str, *, overwrite: bool) -> None:
     place with ``os.link``, which fails if the name exists."""
     if path.is_symlink():
         path = path.resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".assist-tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".assist-tmp")
+    except OSError as exc:
+        raise FileAccessError(f"cannot write {path}: {exc.strerror or exc}") from exc
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
@@ -288,26 +299,34 @@ def _context_focus(index: ProjectIndex, rel_target: str, explicit: tuple[str, ..
     if explicit:
         return tuple(sorted(explicit))
     folder = rel_target.rsplit("/", 1)[0] if "/" in rel_target else ""
-    return tuple(f for f in files if f != rel_target and (f.rsplit("/", 1)[0] if "/" in f else "") == folder)
+    siblings = tuple(
+        f for f in files if f != rel_target and (f.rsplit("/", 1)[0] if "/" in f else "") == folder
+    )
+    return siblings or (".",)  # a new folder: a map of the whole project
 
 
-async def prepare(
-    request: GenerateRequest, settings: Settings, backend: Backend, index: ProjectIndex
+def prepare(
+    request: GenerateRequest,
+    index: ProjectIndex,
+    *,
+    counter: TokenCounter,
+    budget: int,
+    num_predict: int,
+    template: str,
+    model: str,
 ) -> PreparedPrompt:
-    """Build the generation prompt within the model's budget (also what ``--dry-run`` shows)."""
-    from assistant.pack import PathsFocus, pack, render
+    """Build the generation prompt within ``budget`` (also what ``--dry-run`` shows). Pure apart from
+    reading the current file: the caller gets budget, counter and template from the backend."""
+    from assistant.pack import PathsFocus, pack_and_render
+    from assistant.secrets import redact
     from assistant.templating import render_prompt
 
-    num_predict = request.num_predict or settings.generate.num_predict
-    counter = await backend.counter()
-    budget = await backend.prompt_budget(num_predict)
-    info = await backend.info()
-    layout = chat_layout(info.template)
+    layout = chat_layout(template)
     rel = request.target.relative_to(request.root).as_posix()
     existing = "(the file does not exist yet)"
     if request.target.is_file():
         try:
-            existing = request.target.read_text(encoding="utf-8")
+            existing = redact(request.target.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"cannot read {rel} to regenerate it: {exc}") from exc
     values = {
@@ -316,10 +335,9 @@ async def prepare(
         "language": language_name(rel),
         "instruction": request.instruction.strip(),
         "existing": existing,
-        "context": "",
+        "context": "(none)",
     }
-    frame = render_prompt("generate", values)
-    frame_tokens = counter.count(frame)
+    frame_tokens = counter.count(render_prompt("generate", values))
     context_budget = int(budget * CONTEXT_SHARE) - frame_tokens
     if context_budget < 0:
         raise InputError(
@@ -327,11 +345,12 @@ async def prepare(
             f"model's prompt budget ({budget}); shorten them or lower --num-predict"
         )
     context = ""
-    focus = _context_focus(index, rel, request.context_paths)
-    if focus and context_budget > 0:
-        packed = pack(index, PathsFocus(focus), context_budget, counter)
-        context = render(packed, "markdown") if packed.items else ""
-    values["context"] = context or "(none)"
+    if context_budget >= MIN_CONTEXT_TOKENS:
+        focus = _context_focus(index, rel, request.context_paths)
+        packed, text = pack_and_render(index, PathsFocus(focus), context_budget, counter, "markdown")
+        context = text if packed.items else ""
+    if context:
+        values["context"] = context
     prompt = render_prompt("generate", values)
     return PreparedPrompt(
         prompt=prompt,
@@ -340,7 +359,7 @@ async def prepare(
         context_tokens=counter.count(context) if context else 0,
         num_predict=num_predict,
         counter=counter.name,
-        model=backend.model,
+        model=model,
         layout=layout.name if layout else "templated",
     )
 
@@ -354,6 +373,8 @@ async def run_generation(
     on_continue: Callable[[int, StepResult], None] | None = None,
 ) -> Generated:
     """Generate with continuation through the backend; every request is checked for truncation."""
+    from assistant.backend import StreamInterrupted
+
     counter = await backend.counter()
     budget = await backend.prompt_budget(prepared.num_predict)
     layout = {"chatml": CHATML, "llama3": LLAMA3}.get(prepared.layout)
@@ -365,13 +386,19 @@ async def run_generation(
                 f"the file grew past what the model's window can continue ({tokens} of {budget} tokens)",
                 hint="lower --num-predict, give less context, or split the file",
             )
-        completion = await backend.generate(
-            s.prompt,
-            raw=s.raw,
-            num_predict=prepared.num_predict,
-            on_text=on_text,
-            expected_prompt_tokens=tokens,
-        )
+        try:
+            completion = await backend.generate(
+                s.prompt,
+                raw=s.raw,
+                num_predict=prepared.num_predict,
+                on_text=on_text,
+                expected_prompt_tokens=tokens,
+            )
+        except StreamInterrupted as exc:
+            if not exc.partial.text:
+                raise
+            # A connection cut mid-answer: what arrived is kept and continued like a quiet stop.
+            return StepResult(exc.partial.text, False, None)
         return StepResult(completion.text, completion.done, completion.done_reason)
 
     return await generate_long(
