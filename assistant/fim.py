@@ -18,7 +18,7 @@ import sys
 from dataclasses import dataclass
 from functools import lru_cache
 
-from assistant.errors import ConfigError
+from assistant.errors import ConfigError, InputError
 from assistant.index import IndexState, ProjectIndex
 from assistant.pack import CursorFocus, PackItem, pack
 from assistant.resources import data_dir
@@ -41,6 +41,8 @@ LOCAL_QUANTUM = 256
 LINE_QUANTUM = 16
 # Room for the FIM tokens, headers and the path of the current file.
 TEMPLATE_OVERHEAD = 32
+# Below this there is no room for a useful window around the cursor.
+MIN_COMPLETION_BUDGET = 128
 
 
 @dataclass(frozen=True)
@@ -222,6 +224,10 @@ def build_completion_prompt(
     With ``family`` None the prompt is the context (as comments) plus the prefix; the caller sends the
     suffix through Ollama's ``suffix`` field or not at all.
     """
+    if budget < MIN_COMPLETION_BUDGET:
+        raise InputError(
+            f"budget {budget} is too small: a completion prompt needs {MIN_COMPLETION_BUDGET} tokens"
+        )
     state = index.state if isinstance(index, ProjectIndex) else index
     text = focus.text if focus.text is not None else state.text(focus.path)
     specials = family.specials() if family else ()

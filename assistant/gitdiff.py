@@ -28,7 +28,7 @@ def diff_text(root: Path, rev: str | None = None, *, staged: bool = False, conte
     if out.returncode != 0:
         message = out.stderr.decode("utf-8", "replace").strip().splitlines()
         detail = message[0] if message else f"exit {out.returncode}"
-        if "not a git repository" in detail:
+        if "not a git repository" in detail.lower():
             raise InputError(f"{root}: not a git repository, so there is no diff to review")
         raise InputError(f"git diff failed: {detail}")
     return out.stdout.decode("utf-8", "replace")

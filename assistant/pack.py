@@ -48,6 +48,8 @@ SNIPPET_MAX_TOKENS = 700
 # Lines around the cursor whose identifiers ask for definitions (more above: code reads downwards).
 CURSOR_LINES_BEFORE = 40
 CURSOR_LINES_AFTER = 10
+# A file without a grammar is outlined by its first lines.
+PLAIN_OUTLINE_LINES = 12
 # At most this many snippets per name (a name defined in several imported files).
 SNIPPETS_PER_NAME = 2
 # Cursor budget shares, fixed so that the stable part of the prompt does not move while typing.
@@ -250,7 +252,15 @@ G_MAP, G_RELATED, G_FULL, G_SNIPPET, G_HUNK = range(5)
 
 
 def _finish(sel: _Selection, state: IndexState) -> Pack:
-    ordered = [item for _, item in sorted(enumerate(sel.items), key=lambda e: (e[1][0], e[0]))]
+    def key(entry: tuple[int, tuple[int, PackItem]]) -> tuple[int, str, int, int]:
+        position, (group, item) = entry
+        if group == G_SNIPPET:
+            # Snippets are selected by distance to the cursor, which changes with every keystroke;
+            # emitted in file order, a snippet set that did not change keeps the prompt's prefix.
+            return (group, item.path, item.start_line or 0, position)
+        return (group, "", 0, position)
+
+    ordered = [item for _, item in sorted(enumerate(sel.items), key=key)]
     items = tuple(item for _, item in ordered)
     return Pack(
         items=items,
@@ -288,11 +298,22 @@ def definition_outline(state: IndexState, rel: str, d: Definition) -> str:
     return "\n".join(lines)
 
 
+def plain_outline(text: str) -> str:
+    """For files no grammar understands (docs, configs): their first lines stand for them."""
+    lines = text.split("\n")
+    if len(lines) <= PLAIN_OUTLINE_LINES:
+        return text
+    return "\n".join([*lines[:PLAIN_OUTLINE_LINES], "…"])
+
+
 def _add_outline(sel: _Selection, state: IndexState, group: int, rel: str, limit: int | None = None) -> bool:
     entry = state.files.get(rel)
     if entry is None or sel.has_file(rel):
         return False
-    return sel.add(group, rel, "outline", redact(entry.outline), limit=limit)
+    text = entry.outline
+    if not text and entry.facts.language is None:
+        text = plain_outline(state.text(rel))
+    return sel.add(group, rel, "outline", redact(text), limit=limit)
 
 
 def _add_full(sel: _Selection, state: IndexState, group: int, rel: str, limit: int | None = None) -> bool:
@@ -657,6 +678,7 @@ def pack_and_render(
     Framing allowances make overflow rare; when escaping (JSON, XML) or tokens merging differently
     across item boundaries still push the total over, the pack is redone with a smaller budget.
     """
+    _check_budget(budget)
     target = budget
     for _ in range(6):
         p = pack(index, focus, max(MIN_BUDGET, target), counter)

@@ -80,6 +80,19 @@ _PRIVATE_KEY_BLOCK = re.compile(
 
 # (kind, pattern). A pattern's group "secret" (or the whole match) is replaced.
 _TOKEN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    # Key material seen without its BEGIN/END lines (a diff hunk or a snippet cut out of a key block):
+    # DER-encoded keys in base64 start with "MII", OpenSSH keys with "b3BlbnNzaC1rZXktdjE", and PEM
+    # bodies are 64-character lines of mixed-case base64.
+    ("key-material", re.compile(r"(?P<secret>\bMII[A-Za-z0-9+/]{20,}={0,2})")),
+    ("key-material", re.compile(r"(?P<secret>\bb3BlbnNzaC1rZXktdjE[A-Za-z0-9+/=]*)")),
+    (
+        "key-material",
+        re.compile(
+            r"(?m)^[ \t+\-\"']*"
+            r"(?P<secret>(?=[A-Za-z0-9+/]*[a-z])(?=[A-Za-z0-9+/]*[A-Z])[A-Za-z0-9+/]{64})"
+            r"[\"',]*$"
+        ),
+    ),
     ("aws-access-key", re.compile(r"\b(?P<secret>(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA)[0-9A-Z]{16})\b")),
     (
         "aws-secret-key",
@@ -111,7 +124,7 @@ _TOKEN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             \b[\w.\-]*(?:api[_\-]?key|apikey|secret|token|passw(?:or)?d|passwd|pwd|access[_\-]?key|
                  auth[_\-]?key|private[_\-]?key|client[_\-]?secret|credentials?)[\w.\-]*
             ["']?\s*(?::=|=>|[:=])\s*
-            (?P<q>["'`])(?P<secret>[^"'`\s]{8,})(?P=q)
+            (?P<q>["'`])(?!\[REDACTED)(?P<secret>[^"'`\s]{8,})(?P=q)
             """
         ),
     ),
@@ -121,7 +134,7 @@ _TOKEN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(
             r"""(?imx)
             ^\s*(?:export\s+)?[A-Z0-9_]*(?:API_KEY|APIKEY|SECRET|TOKEN|PASSWORD|PASSWD|ACCESS_KEY|PRIVATE_KEY)
-            [A-Z0-9_]*\s*=\s*(?P<secret>[^\s"'`#]{8,})
+            [A-Z0-9_]*\s*=\s*(?!\[REDACTED)(?P<secret>[^\s"'`#]{8,})
             """
         ),
     ),
@@ -129,7 +142,7 @@ _TOKEN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 _QUICK_CHECK = re.compile(
     r"(?i)PRIVATE KEY|AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|aws_?secret|gh[pousr]_|github_pat_|glpat-|"
-    r"xox[abposr]-|"
+    r"xox[abposr]-|MII|b3BlbnNzaC1rZXktdjE|[A-Za-z0-9+/]{64}|"
     r"hooks\.slack|AIza|sk-|sk_|rk_|eyJ|://[^\s:/@]+:[^\s@/]+@|key|secret|token|passw|pwd|credential"
 )
 
