@@ -212,6 +212,17 @@ class _Renderer:
         node = self.root.descendant_for_byte_range(definition.start_byte, definition.end_byte)
         return node
 
+    def rust_attributes(self, definition: Definition) -> list[str]:
+        """``#[derive(...)]`` and friends: sibling nodes before the item, part of its meaning."""
+        node = self.node_of(definition)
+        found: list[str] = []
+        previous = node.prev_named_sibling if node is not None else None
+        while previous is not None and previous.type in ("attribute_item", "line_comment", "block_comment"):
+            if previous.type == "attribute_item":
+                found.append(collapse(_node_text(self.src, previous)))
+            previous = previous.prev_named_sibling
+        return found[::-1]
+
     def render_python(
         self, item: _Item, definition: Definition, src_indent: str, out_indent: str, out: list[str]
     ) -> None:
@@ -247,6 +258,8 @@ class _Renderer:
     ) -> None:
         if definition.docstring and self.doc_prefix:
             out.append(out_indent + self.doc_prefix + definition.docstring)
+        if self.language == "rust":
+            out.extend(out_indent + attribute for attribute in self.rust_attributes(definition))
         text = self.src[definition.start_byte : definition.end_byte].rstrip()
         # A C++ class's `;` belongs to the enclosing declaration, not to the class node.
         after = self.src[definition.end_byte : definition.end_byte + 1]

@@ -59,7 +59,7 @@ QUALIFIED_NAME_TYPES = frozenset({"qualified_identifier", "nested_identifier", "
 GO_RECEIVER_TYPE = re.compile(r"\(\s*(?:[A-Za-z_]\w*\s+)?\*?\s*([A-Za-z_]\w*)")
 DOC_MARKERS = re.compile(r"^(?:/\*+!?|//[/!]?|\*+(?!/))")
 PY_STRING_PREFIX = re.compile(r"^[rRuUbBfF]{0,2}(\"\"\"|'''|\"|')")
-CPP_HEADER_HINTS = re.compile(rb"^\s*(?:class\s+\w|namespace\s|template\s*<|public:|private:)|::", re.M)
+CPP_HEADER_HINTS = re.compile(rb"^\s*(?:class\s+\w|namespace\s|template\s*<|public:|private:)|\w::\w", re.M)
 
 
 @dataclass(frozen=True)
@@ -205,7 +205,7 @@ def _definitions(language: str, src: bytes, captures: dict[str, list[Node]]) -> 
             previous = raws.get(key)
             if previous is None or (previous.kind in GENERIC_KINDS and kind not in GENERIC_KINDS):
                 raws[key] = _Raw(definition, name_node, kind)
-    built = [_build(language, src, raw) for raw in raws.values()]
+    built = [_build(language, src, raw) for raw in raws.values() if not _is_local_declaration(raw.node)]
     built.sort(key=lambda item: (item[0].start_byte, -item[0].end_byte, item[0].name))
     definitions: list[Definition] = []
     stack: list[Definition] = []
@@ -236,6 +236,18 @@ def _definitions(language: str, src: bytes, captures: dict[str, list[Node]]) -> 
         definitions.append(definition)
         stack.append(definition)
     return definitions
+
+
+def _is_local_declaration(node: Node) -> bool:
+    """A C/C++ ``declaration`` inside a function body: a local, not a prototype worth listing."""
+    if node.type != "declaration":
+        return False
+    parent = node.parent
+    while parent is not None:
+        if parent.type == "compound_statement":
+            return True
+        parent = parent.parent
+    return False
 
 
 def _outer(language: str, node: Node) -> tuple[Node, Node | None]:

@@ -6,19 +6,37 @@
     declarator: [(identifier) (field_identifier) (qualified_identifier) (destructor_name) (operator_name)]
       @name.definition.function)) @definition.function
 (function_definition
-  declarator: [(pointer_declarator) (reference_declarator)
+  declarator: (pointer_declarator
+    declarator: (function_declarator
+      declarator: [(identifier) (field_identifier) (qualified_identifier) (operator_name)]
+        @name.definition.function))) @definition.function
+(function_definition
+  declarator: (reference_declarator
     (function_declarator
       declarator: [(identifier) (field_identifier) (qualified_identifier) (operator_name)]
-        @name.definition.function)]) @definition.function
+        @name.definition.function))) @definition.function
 
-; Prototypes and member declarations: `int f(int);`, `virtual void g() const;`
+; Prototypes and member declarations: `int f(int);`, `virtual void g() const;` (the code drops
+; declarations inside function bodies, where `Matrix m(n, n);` parses like a prototype).
 (declaration
   declarator: (function_declarator
     declarator: [(identifier) (qualified_identifier) (destructor_name) (operator_name)]
       @name.definition.function)) @definition.function
+(declaration
+  declarator: [(pointer_declarator (function_declarator
+      declarator: [(identifier) (qualified_identifier) (operator_name)] @name.definition.function))
+    (reference_declarator (function_declarator
+      declarator: [(identifier) (qualified_identifier) (operator_name)] @name.definition.function))])
+  @definition.function
 (field_declaration
   declarator: (function_declarator
     declarator: [(field_identifier) (destructor_name) (operator_name)] @name.definition.function)) @definition.function
+(field_declaration
+  declarator: [(pointer_declarator (function_declarator
+      declarator: [(field_identifier) (operator_name)] @name.definition.function))
+    (reference_declarator (function_declarator
+      declarator: [(field_identifier) (operator_name)] @name.definition.function))])
+  @definition.function
 
 (class_specifier
   name: [(type_identifier) (qualified_identifier)] @name.definition.class

@@ -44,3 +44,7 @@
 
 (import_statement) @keep.import
 (class_body (field_definition) @keep.field)
+; `const { a, b } = require("x")` and other destructuring at the top level.
+(program
+  [(lexical_declaration (variable_declarator name: [(object_pattern) (array_pattern)]))
+   (variable_declaration (variable_declarator name: [(object_pattern) (array_pattern)]))] @keep.field)

@@ -69,3 +69,7 @@
 
 (import_statement) @keep.import
 (class_body [(public_field_definition) (index_signature)] @keep.field)
+; `const { a, b } = require("x")` and other destructuring at the top level.
+(program
+  [(lexical_declaration (variable_declarator name: [(object_pattern) (array_pattern)]))
+   (variable_declaration (variable_declarator name: [(object_pattern) (array_pattern)]))] @keep.field)
