@@ -294,6 +294,14 @@ class OllamaFake:
         self.registry_online = False
         # False: ignore top-level "truncate" like servers before it existed (silent truncation only).
         self.supports_truncate = True
+        # OLLAMA_NUM_PARALLEL: Ollama's scheduler loads a model with num_ctx × parallel slots, and /api/ps
+        # reports that as context_length.
+        self.num_parallel = 1
+        # OLLAMA_MAX_LOADED_MODELS: loading one more model evicts the least recently loaded.
+        self.max_loaded_models: int | None = None
+        # OLLAMA_KEEP_ALIVE=0: a model is unloaded as soon as its answer is done.
+        self.keep_alive_zero = False
+        self._load_order: list[str] = []
         self._closing = threading.Event()
         self._server = _Server((host, port), _Handler)
         self._server.fake = self
@@ -331,6 +339,8 @@ class OllamaFake:
         model = FakeModel(name=name, **kwargs)
         with self._lock:
             self.models[model.name] = model
+            if model.loaded and model.name not in self._load_order:
+                self._load_order.append(model.name)
         return model
 
     def remove_model(self, name: str) -> None:
@@ -586,7 +596,7 @@ class _Handler(BaseHTTPRequestHandler):
                             "details": m.details(),
                             "expires_at": expires.replace("+00:00", "Z"),
                             "size_vram": m.size if m.size_vram is None else m.size_vram,
-                            "context_length": m.effective_num_ctx,
+                            "context_length": m.effective_num_ctx * self.fake.num_parallel,
                         }
                         for m in models
                     ]
@@ -645,6 +655,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._sent = 0
         try:
             route(body)
+            if self.fake.keep_alive_zero and self.path in ("/api/generate", "/api/chat"):
+                model = self._lookup(body.get("model"))
+                if model is not None:
+                    model.loaded = False
         except _ClientGone:
             with self.fake._lock:
                 self.fake.disconnects.append(Disconnect(self.path, body.get("model"), self._sent))
@@ -778,7 +792,7 @@ class _Handler(BaseHTTPRequestHandler):
         wanted_ctx = int(options.get("num_ctx") or model.num_ctx or DEFAULT_NUM_CTX)
         if model.loaded and wanted_ctx != model.effective_num_ctx:
             model.reloads += 1
-        model.loaded = True
+        self._load(model)
         model.loaded_num_ctx = wanted_ctx
 
         if chat:
@@ -929,6 +943,19 @@ class _Handler(BaseHTTPRequestHandler):
         if not quiet_stop:
             self._write_chunk(final)
         self._end_stream()
+
+    def _load(self, model: FakeModel) -> None:
+        fake = self.fake
+        with fake._lock:
+            model.loaded = True
+            if model.name in fake._load_order:
+                fake._load_order.remove(model.name)
+            fake._load_order.append(model.name)
+            limit = fake.max_loaded_models
+            while limit is not None and len(fake._load_order) > limit:
+                evicted = fake.models.get(fake._load_order.pop(0))
+                if evicted is not None:
+                    evicted.loaded = False
 
     def _cut(self) -> None:
         """Drop the connection in the middle of a chunked body."""

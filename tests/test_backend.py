@@ -420,8 +420,9 @@ async def test_cancelling_closes_the_stream(backend: Backend, coder: OllamaFake)
 
 async def test_backend_usable_after_a_cancelled_request(backend: Backend, coder: OllamaFake) -> None:
     coder.script(Reply("tok " * 100, chunk_delay=0.05), Reply("fine"), model=CODER)
-    task = asyncio.create_task(backend.generate("first"))
-    await asyncio.sleep(0.2)
+    got_text = asyncio.Event()
+    task = asyncio.create_task(backend.generate("first", on_text=lambda _t: got_text.set()))
+    await asyncio.wait_for(got_text.wait(), timeout=10)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
