@@ -1,4 +1,4 @@
-// Bundles the extension (dist/extension.js, vscode external) and, with --tests, compiles the tests
+// Bundles the extension (dist/extension.js, vscode external); with --tests, compiles the tests instead,
 // to out/test/ for `node --test`. Type checking is tsc's job (npm run typecheck); esbuild only strips types.
 import * as esbuild from "esbuild";
 import { readdirSync } from "node:fs";
@@ -43,9 +43,8 @@ const tests = {
 if (args.has("--watch")) {
   const ctx = await esbuild.context(extension);
   await ctx.watch();
+} else if (args.has("--tests")) {
+  await esbuild.build(tests);
 } else {
   await esbuild.build(extension);
-  if (args.has("--tests")) {
-    await esbuild.build(tests);
-  }
 }

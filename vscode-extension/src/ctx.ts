@@ -179,6 +179,10 @@ export class Ctx implements vscode.Disposable {
         closed: () => this.onClosed(),
       },
       middleware: {
+        // assist-lsp also offers its completion as a regular completion item (for editors without ghost
+        // text, e.g. Neovim). In VS Code that would pop the suggest widget over the ghost text and ask the
+        // model twice per keystroke, so VS Code gets ghost text only.
+        provideCompletionItem: () => undefined,
         workspace: {
           // A server that pulls `workspace/configuration` gets the same object as initializationOptions.
           configuration: async (params, token, next) => {

@@ -1,0 +1,414 @@
+/**
+ * The extension in a real VS Code: code-server 4.100.3 (VS Code 1.100.3) driven through Debian's Chromium
+ * by playwright-core, talking to the real assist-lsp, which talks to the Ollama-compatible test server
+ * (tests/ollama_fake.py, the only stand-in).
+ *
+ * Run: npm run build && npm run package && bash scripts/install-code-server.sh && npm run test:e2e
+ * The tests share one VS Code window and run in order.
+ */
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { type Browser, chromium, type Locator, type Page } from "playwright-core";
+import {
+  assistLsp,
+  checkPrerequisites,
+  COMPLETION_REPLY,
+  isolatedEnv,
+  makeTempDir,
+  makeWorkspace,
+  median,
+  paths,
+  pidsInGroup,
+  Proc,
+  python,
+  REVIEW_MESSAGE,
+  reviewReply,
+  sleep,
+  type Workspace,
+  writeUserSettings,
+} from "./harness";
+
+const EXTENSION_ID = "assist.assist-vscode";
+/** Debounce set in the test workspace; the latency below includes it. */
+const DEBOUNCE_MS = 100;
+const LATENCY_SAMPLES = 9;
+/** The issue's target for keystroke → ghost text with the zero-latency server, debounce included. */
+const LATENCY_TARGET_MS = 400;
+// Bounds for waiting on a slow shared machine; none of them is a speed assertion.
+const STARTUP_TIMEOUT_MS = 120_000;
+const UI_TIMEOUT_MS = 30_000;
+
+const CHROMIUM_FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+  "--disable-dev-shm-usage",
+];
+
+let tmp = "";
+let fake: Proc | undefined;
+let codeServer: Proc | undefined;
+let browser: Browser | undefined;
+let page: Page;
+let ws: Workspace;
+let artifacts = "";
+let failed = false;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === "object" && addr !== null ? resolve(addr.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+/** Text of the visible editor lines, without ghost text and with VS Code's non-breaking spaces as spaces. */
+async function editorText(): Promise<string> {
+  return page.evaluate(() => {
+    const lines = Array.from(document.querySelectorAll(".editor-instance .view-lines .view-line")) as HTMLElement[];
+    return lines
+      .sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top))
+      .map((line) => {
+        const clone = line.cloneNode(true) as HTMLElement;
+        clone.querySelectorAll("[class*='ghost-text']").forEach((g) => g.remove());
+        return (clone.textContent ?? "").replace(/\u00a0/g, " ");
+      })
+      .join("\n");
+  });
+}
+
+async function runCommand(title: string): Promise<void> {
+  await page.keyboard.press("F1");
+  const input = page.locator(".quick-input-widget input[type='text']");
+  await input.waitFor({ state: "visible", timeout: UI_TIMEOUT_MS });
+  await input.fill(`>${title}`);
+  const row = page.locator(".quick-input-list .monaco-list-row", { hasText: title }).first();
+  await row.waitFor({ state: "visible", timeout: UI_TIMEOUT_MS });
+  await page.keyboard.press("Enter");
+  await page.locator(".quick-input-widget").waitFor({ state: "hidden", timeout: UI_TIMEOUT_MS });
+}
+
+async function openFile(name: string): Promise<void> {
+  await page.keyboard.press("Control+P");
+  const input = page.locator(".quick-input-widget input[type='text']");
+  await input.waitFor({ state: "visible", timeout: UI_TIMEOUT_MS });
+  await input.fill(name);
+  await page.locator(".quick-input-list .monaco-list-row", { hasText: name }).first().waitFor({ timeout: UI_TIMEOUT_MS });
+  await page.keyboard.press("Enter");
+  await page.locator(`.tab.active[aria-label^='${name}']`).waitFor({ timeout: UI_TIMEOUT_MS });
+  await page.locator(".editor-instance .monaco-editor textarea").first().focus();
+}
+
+/** Wait until the Output panel shows the named channel. */
+async function waitForOutputChannel(name: string): Promise<void> {
+  await page.waitForFunction(
+    (wanted) => {
+      const select = document.querySelector(".part.panel select.monaco-select-box") as HTMLSelectElement | null;
+      return select !== null && select.selectedIndex >= 0 && select.options[select.selectedIndex].text === wanted;
+    },
+    name,
+    { timeout: UI_TIMEOUT_MS },
+  );
+}
+
+function statusItem(): Locator {
+  return page.locator(`[id='${EXTENSION_ID}.assist.status'], .statusbar-item[aria-label^='assist']`).first();
+}
+
+async function statusText(): Promise<string> {
+  return ((await statusItem().textContent()) ?? "").trim();
+}
+
+async function waitForStatus(predicate: (text: string) => boolean, what: string, timeoutMs = UI_TIMEOUT_MS): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < deadline) {
+    last = (await statusItem().count()) > 0 ? await statusText() : "<no status item>";
+    if (predicate(last)) {
+      return last;
+    }
+    await sleep(200);
+  }
+  throw new Error(`status bar never showed ${what}; last: ${JSON.stringify(last)}`);
+}
+
+const ghost = () => page.locator(".monaco-editor .ghost-text-decoration, .monaco-editor .ghost-text-decoration-preview").first();
+
+async function screenshot(name: string): Promise<void> {
+  if (browser === undefined) {
+    return;
+  }
+  const file = path.join(artifacts, `${name.replace(/[^a-z0-9]+/gi, "-")}.png`);
+  await page.screenshot({ path: file }).catch(() => undefined);
+  console.log(`screenshot: ${file}`);
+}
+
+describe("assist in VS Code (code-server + Chromium)", { timeout: 15 * 60_000 }, () => {
+  before(async () => {
+    checkPrerequisites();
+    tmp = makeTempDir();
+    artifacts = path.join(tmp, "artifacts");
+    fs.mkdirSync(artifacts);
+    const logs = path.join(tmp, "logs");
+    fs.mkdirSync(logs);
+    const env = isolatedEnv(tmp);
+
+    const reviewFile = path.join(tmp, "review-reply.json");
+    fs.writeFileSync(reviewFile, reviewReply());
+    fake = new Proc(
+      "ollama_fake",
+      python(),
+      [
+        paths.fake,
+        "--port",
+        "0",
+        "--model",
+        "assist-completion",
+        "--model",
+        "assist-coder",
+        "--reply",
+        COMPLETION_REPLY,
+        ...(fs.readFileSync(paths.fake, "utf8").includes("--format-reply") ? ["--format-reply", `@${reviewFile}`] : []),
+      ],
+      { env, logFile: path.join(logs, "ollama_fake.log") },
+    );
+    const url = (await fake.waitFor(/^(http:\/\/127\.0\.0\.1:\d+)\s*$/m, 30_000))[1];
+
+    ws = makeWorkspace(tmp, url, DEBOUNCE_MS);
+    const userData = path.join(tmp, "user-data");
+    const extensions = path.join(tmp, "extensions");
+    writeUserSettings(userData);
+
+    const install = new Proc(
+      "code-server --install-extension",
+      process.execPath,
+      [paths.codeServer, "--user-data-dir", userData, "--extensions-dir", extensions, "--install-extension", paths.vsix],
+      { env, logFile: path.join(logs, "install-extension.log") },
+    );
+    await install.waitFor(/successfully installed/i, STARTUP_TIMEOUT_MS);
+    await install.killGroup();
+
+    const port = await freePort();
+    codeServer = new Proc(
+      "code-server",
+      process.execPath,
+      [
+        paths.codeServer,
+        "--auth",
+        "none",
+        "--bind-addr",
+        `127.0.0.1:${port}`,
+        "--disable-telemetry",
+        "--disable-update-check",
+        "--disable-workspace-trust",
+        "--disable-getting-started-override",
+        "--user-data-dir",
+        userData,
+        "--extensions-dir",
+        extensions,
+      ],
+      { env, cwd: ws.dir, logFile: path.join(logs, "code-server.log") },
+    );
+    await codeServer.waitFor(/HTTP server listening on/, STARTUP_TIMEOUT_MS);
+
+    browser = await chromium.launch({ executablePath: paths.chromium, headless: true, args: CHROMIUM_FLAGS });
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    page = await context.newPage();
+    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(ws.dir)}`);
+    await page.locator(".monaco-workbench").waitFor({ timeout: STARTUP_TIMEOUT_MS });
+  });
+
+  after(async () => {
+    await browser?.close().catch(() => undefined);
+    await codeServer?.killGroup();
+    await fake?.killGroup();
+    if (codeServer !== undefined && (failed || process.env.ASSIST_E2E_KEEP === "1")) {
+      console.log(`e2e files kept in ${tmp}`);
+      const extLog = findExtensionLog(path.join(tmp, "user-data", "logs"));
+      if (extLog !== undefined) {
+        console.log(`--- assist output channel (${extLog}) ---\n${fs.readFileSync(extLog, "utf8").slice(-4000)}`);
+      }
+    } else if (tmp !== "") {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  /** Run a test body; on failure keep a screenshot and the temporary files. */
+  async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      failed = true;
+      await screenshot(name);
+      throw err;
+    }
+  }
+
+  it("activates, starts assist-lsp and shows the model in the status bar", (t) =>
+    step(t.name, async () => {
+      const text = await waitForStatus((t) => t.includes("assist-completion"), "the completion model", STARTUP_TIMEOUT_MS);
+      assert.match(text, /assist-completion/);
+      assert.ok((await pidsInGroup(codeServer!.child.pid!, assistLsp())).length >= 1, "assist-lsp is running");
+    }));
+
+  it("shows ghost text while typing; Tab accepts it and Save writes it to disk", (t) =>
+    step(t.name, async () => {
+      await openFile("app.py");
+      await page.keyboard.press("Control+End");
+      await page.keyboard.type("    return ", { delay: 30 });
+      await ghost().waitFor({ state: "visible", timeout: UI_TIMEOUT_MS });
+      const shown = ((await ghost().textContent()) ?? "").replace(/\u00a0/g, " ");
+      assert.ok(COMPLETION_REPLY.startsWith(shown.trim().slice(0, 10)), `ghost text ${JSON.stringify(shown)}`);
+      await page.keyboard.press("Tab");
+      await page.waitForFunction(() => document.querySelector(".monaco-editor .ghost-text-decoration") === null);
+      assert.ok((await editorText()).includes(`    return ${COMPLETION_REPLY}`), await editorText());
+      await page.keyboard.press("Control+S");
+      const deadline = Date.now() + UI_TIMEOUT_MS;
+      while (!fs.readFileSync(ws.appPy, "utf8").includes(`return ${COMPLETION_REPLY}`) && Date.now() < deadline) {
+        await sleep(100);
+      }
+      const onDisk = fs.readFileSync(ws.appPy, "utf8");
+      assert.ok(onDisk.includes(`def describe(values):\n    return ${COMPLETION_REPLY}`), onDisk);
+    }));
+
+  it(`measures keystroke → ghost text (debounce ${DEBOUNCE_MS} ms included)`, (t) =>
+    step(t.name, async () => {
+      const samples: number[] = [];
+      for (let i = 0; i < LATENCY_SAMPLES; i++) {
+        await page.keyboard.press("Escape");
+        await page.keyboard.press("End");
+        await page.keyboard.press("Enter");
+        await page.keyboard.type(`    value_${i} =`, { delay: 20 });
+        // Nothing may be pending from the previous keystrokes before the measured one.
+        await sleep(DEBOUNCE_MS + 400);
+        await page.keyboard.press("Escape");
+        const t0 = Date.now();
+        await page.keyboard.press(" ");
+        await ghost().waitFor({ state: "visible", timeout: UI_TIMEOUT_MS });
+        samples.push(Date.now() - t0);
+      }
+      await page.keyboard.press("Escape");
+      const med = median(samples);
+      console.log(
+        `keystroke → ghost text: median ${med} ms over ${samples.length} samples ` +
+          `(min ${Math.min(...samples)}, max ${Math.max(...samples)}; debounce ${DEBOUNCE_MS} ms; target ≤ ${LATENCY_TARGET_MS} ms)`,
+      );
+      fs.writeFileSync(path.join(artifacts, "latency.json"), JSON.stringify({ samples, median: med, debounceMs: DEBOUNCE_MS }));
+      assert.equal(samples.length, LATENCY_SAMPLES);
+    }));
+
+  it("Review File shows the model's finding as a diagnostic", (t) =>
+    step(t.name, async () => {
+      await openFile("app.py");
+      await runCommand("assist: Review File");
+      const marker = page.locator(".monaco-editor .squiggly-warning").first();
+      await marker.waitFor({ state: "attached", timeout: UI_TIMEOUT_MS });
+      const problems = page.locator(".markers-panel .monaco-list-row", { hasText: REVIEW_MESSAGE }).first();
+      await problems.waitFor({ state: "visible", timeout: UI_TIMEOUT_MS });
+      assert.match((await problems.textContent()) ?? "", /divides by zero/);
+      const onDisk = fs.readFileSync(ws.appPy, "utf8");
+      assert.ok(onDisk.includes("return sum(values) / len(values)"), "review never edits the file");
+    }));
+
+  it("Toggle Completion turns ghost text off and on", (t) =>
+    step(t.name, async () => {
+      await openFile("app.py");
+      await runCommand("assist: Toggle Completion");
+      await waitForStatus((t) => !t.includes("sparkle") && (t.includes("circle-slash") || /assist-completion/.test(t)), "completion off");
+      const item = statusItem();
+      await page.waitForFunction(
+        (sel) => (document.querySelector(sel)?.getAttribute("aria-label") ?? "").includes("Completion is off"),
+        `[id='${EXTENSION_ID}.assist.status']`,
+        { timeout: UI_TIMEOUT_MS },
+      );
+      await page.keyboard.press("Control+End");
+      await page.keyboard.press("Enter");
+      await page.keyboard.type("    off =", { delay: 20 });
+      await page.keyboard.press(" ");
+      // Negative check: give the (zero-latency) server ample time to answer, then look.
+      await sleep(DEBOUNCE_MS + 1500);
+      assert.equal(await ghost().count(), 0, "no ghost text while completion is off");
+      await runCommand("assist: Toggle Completion");
+      await page.waitForFunction(
+        (sel) => !(document.querySelector(sel)?.getAttribute("aria-label") ?? "").includes("Completion is off"),
+        `[id='${EXTENSION_ID}.assist.status']`,
+        { timeout: UI_TIMEOUT_MS },
+      );
+      await page.keyboard.press("Backspace");
+      await page.keyboard.press(" ");
+      await ghost().waitFor({ state: "visible", timeout: UI_TIMEOUT_MS });
+      await page.keyboard.press("Escape");
+      assert.ok(await item.isVisible());
+    }));
+
+  it("Run Doctor shows the server's report", (t) =>
+    step(t.name, async () => {
+      await runCommand("assist: Run Doctor");
+      await waitForOutputChannel("assist doctor");
+      await page.waitForFunction(
+        () => /assist-completion/.test(document.querySelector(".part.panel .monaco-editor .view-lines")?.textContent ?? ""),
+        undefined,
+        { timeout: UI_TIMEOUT_MS },
+      );
+    }));
+
+  it("Show Logs opens the assist output channel", (t) =>
+    step(t.name, async () => {
+      // The previous test left the "assist doctor" channel showing; Show Logs must switch to "assist".
+      await runCommand("assist: Show Logs");
+      await waitForOutputChannel("assist");
+      await page.waitForFunction(
+        () => /\[(info|warning|error)\]/.test(document.querySelector(".part.panel .monaco-editor .view-lines")?.textContent ?? ""),
+        undefined,
+        { timeout: UI_TIMEOUT_MS },
+      );
+    }));
+
+  it("restarts assist-lsp after it is killed, and completion works again", (t) =>
+    step(t.name, async () => {
+      const pgid = codeServer!.child.pid!;
+      const before = await pidsInGroup(pgid, assistLsp());
+      assert.equal(before.length, 1, `one assist-lsp running: ${before}`);
+      process.kill(before[0], "SIGKILL");
+      const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+      let now: number[] = [];
+      while (Date.now() < deadline) {
+        now = (await pidsInGroup(pgid, assistLsp())).filter((p) => p !== before[0]);
+        if (now.length === 1) {
+          break;
+        }
+        await sleep(200);
+      }
+      assert.equal(now.length, 1, "a new assist-lsp was started");
+      await waitForStatus((t) => t.includes("assist-completion"), "the model after the restart", STARTUP_TIMEOUT_MS);
+      await openFile("app.py");
+      await page.keyboard.press("Control+End");
+      await page.keyboard.press("Enter");
+      await page.keyboard.type("    again =", { delay: 20 });
+      await page.keyboard.press(" ");
+      await ghost().waitFor({ state: "visible", timeout: UI_TIMEOUT_MS });
+    }));
+});
+
+function findExtensionLog(dir: string): string | undefined {
+  if (!fs.existsSync(dir)) {
+    return undefined;
+  }
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true } as { withFileTypes: true; recursive: true })) {
+    const full = path.join((entry as unknown as { parentPath?: string; path?: string }).parentPath ?? (entry as unknown as { path: string }).path, entry.name);
+    if (entry.isFile() && /assist\.log$/.test(entry.name)) {
+      return full;
+    }
+  }
+  return undefined;
+}
