@@ -53,6 +53,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 VERSION = "0.24.0"
@@ -971,6 +972,17 @@ def iter_ndjson(data: bytes) -> Iterator[dict[str, Any]]:
             yield json.loads(line)
 
 
+def _answer_format_requests_with(fake: OllamaFake, spec: str) -> None:
+    """Script mode only: unscripted ``format`` requests answer ``spec`` (``@path``: that file's text)."""
+    text = Path(spec[1:]).read_text(encoding="utf-8") if spec.startswith("@") else spec
+    default_text = fake._default_text
+
+    def answer(model: FakeModel, body: dict[str, Any]) -> str:
+        return text if body.get("format") else default_text(model, body)
+
+    fake._default_text = answer  # type: ignore[method-assign]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Ollama-compatible test server (prints its URL, serves until killed)"
@@ -983,8 +995,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--num-ctx", type=int, default=32768)
     parser.add_argument("--delay", type=float, default=0.0, help="seconds before each reply's first byte")
+    parser.add_argument(
+        "--format-reply",
+        metavar="TEXT|@FILE",
+        help="text every request with a `format` (structured output, e.g. a review) answers, instead of "
+        "the schema's minimal instance; @FILE reads it from a file (used by the VS Code e2e test)",
+    )
     args = parser.parse_args(argv)
     fake = OllamaFake(host=args.host, port=args.port, default_reply=args.reply)
+    if args.format_reply is not None:
+        _answer_format_requests_with(fake, args.format_reply)
     for name in args.model or ["assist-completion", "assist-coder"]:
         completion = "completion" in name
         fake.add_model(
