@@ -213,3 +213,127 @@ def test_parallel_parsing_is_consistent() -> None:
 def test_header_language_sniff(path: str, language: str) -> None:
     text = "int f(int x);\n" if path == "a.h" else "namespace ns {\nclass A { public: int f(); };\n}\n"
     assert parse_source(path, text).language == language
+
+
+TSX = """import React, { useState } from "react";
+import { Button } from "./Button";
+
+type Props = { title: string; initial?: number };
+
+/** Counter with a title. */
+export function Counter({ title, initial = 0 }: Props): JSX.Element {
+  const [count, setCount] = useState(initial);
+  return (
+    <div className="counter">
+      <Button onClick={() => setCount(count + 1)}>{count}</Button>
+    </div>
+  );
+}
+
+export const App = () => <Counter title="Hi" />;
+"""
+
+
+def test_tsx_uses_the_tsx_grammar() -> None:
+    facts = parse_source("web/App.tsx", TSX)
+    assert facts.language == "tsx"
+    assert not facts.has_errors
+    assert [(d.name, d.kind) for d in facts.definitions] == [
+        ("Props", "type"),
+        ("Counter", "function"),
+        ("App", "function"),
+    ]
+    assert facts.imports == ("./Button", "react")
+    assert "useState" in facts.references and "setCount" in facts.references
+    # The same text as plain TypeScript does not parse: JSX needs the tsx grammar.
+    assert parse_source("web/App.ts", TSX).has_errors
+
+
+def test_typescript_declarations() -> None:
+    text = (
+        'declare module "fancy-lib" {\n'
+        "  export function fancy(x: number): string;\n"
+        "  export class Fancy {\n"
+        "    constructor(opts?: Options);\n"
+        "    run(): Promise<void>;\n"
+        "  }\n"
+        "}\n"
+    )
+    facts = parse_source("types/lib.d.ts", text)
+    assert [(d.name, d.kind, d.parent) for d in facts.definitions] == [
+        ("fancy-lib", "namespace", None),
+        ("fancy", "function", "fancy-lib"),
+        ("Fancy", "class", "fancy-lib"),
+        ("constructor", "method", "Fancy"),
+        ("run", "method", "Fancy"),
+    ]
+    assert outline(text, facts) == (
+        'declare module "fancy-lib" {\n'
+        "  export function fancy(x: number): string;\n"
+        "\n"
+        "  export class Fancy {\n"
+        "    constructor(opts?: Options);\n"
+        "    run(): Promise<void>;\n"
+        "  }\n"
+        "}\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "good"),
+    [
+        ("broken.go", "package x\n\nfunc Good() int { return 1 }\n\nfunc Bad( {\n", "Good"),
+        ("broken.rs", "fn good() -> u8 { 1 }\n\nfn bad(x: {\n", "good"),
+        ("broken.ts", "export function good(): number { return 1 }\nclass {{\n", "good"),
+        ("broken.java", "class A { void good() {} void bad( { }\n", "good"),
+        ("broken.c", "int good(void) { return 1; }\nint bad( {\n", "good"),
+        ("broken.cpp", "int good() { return 1; }\nclass X { void f(\n", "good"),
+        ("broken.js", "function good() { return 1 }\nfunction bad( {\n", "good"),
+    ],
+)
+def test_syntax_errors_in_every_language(path: str, text: str, good: str) -> None:
+    facts = parse_source(path, text)
+    assert facts.has_errors
+    assert good in [d.name for d in facts.definitions]
+    outline(text, facts)  # must not raise
+
+
+def test_outline_is_deterministic_and_tolerates_stale_facts() -> None:
+    facts = parse_source("pkg/geo.py", PYTHON)
+    assert outline(PYTHON, facts) == outline(PYTHON, parse_source("pkg/geo.py", PYTHON))
+    # Facts from an older version of the file (e.g. a stale cache) must not crash the outline.
+    shorter = PYTHON[: len(PYTHON) // 3]
+    assert isinstance(outline(shorter, facts), str)
+
+
+def test_python_outline_shape() -> None:
+    text_outline = outline(PYTHON, parse_source("pkg/geo.py", PYTHON))
+    assert text_outline == (
+        '"""Module doc."""\n'
+        "\n"
+        "import os.path\n"
+        "import numpy as np\n"
+        "from .models import User\n"
+        "from .. import views\n"
+        "from __future__ import annotations\n"
+        "\n"
+        "MAX_ITEMS = 10\n"
+        "logger = get_logger(__name__)\n"
+        "\n"
+        "@dataclass(frozen=True)\n"
+        "class Point(Base):\n"
+        '    """A point."""\n'
+        "\n"
+        "    x: int = 0\n"
+        "\n"
+        "    @property\n"
+        "    def norm(self) -> float:\n"
+        '        """Euclidean norm."""\n'
+        "        ...\n"
+        "\n"
+        '    def move(self, dx: int,) -> "Point":\n'
+        "        ...\n"
+        "\n"
+        "async def fetch(url: str) -> bytes:\n"
+        "    ...\n"
+    )
