@@ -23,7 +23,7 @@ QUOTES = ("'", '"', "`")
 # bounds the cost per request (this runs on every keystroke's completion).
 BRACKET_WINDOW_CHARS = 4000
 # A line ending with one of these opens a block: the completion may span several lines.
-BLOCK_OPENERS = (":", "{", "(", "[", "=>", "->", "=")
+BLOCK_OPENERS = (":", "{", "(", "[", "=>")
 # Characters that may be dropped from the end of a completion because the rest of the cursor line
 # already starts with them (``foo(|)`` answered with ``x)``); letters are never dropped this way.
 OVERLAP_CHARS = frozenset(")]}>\"'`;,:. ")

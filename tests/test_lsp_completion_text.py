@@ -145,3 +145,8 @@ def test_block_opener_keeps_its_closing_bracket() -> None:
     before = "    items = {"
     raw = '\n        "a": 1,\n    }\n    other = 2'
     assert clean_completion(raw, before, "\n", multiline=True) == '\n        "a": 1,\n    }'
+
+
+def test_an_assignment_in_progress_is_single_line() -> None:
+    assert wants_multiline("        total += ", "") is False
+    assert wants_multiline("x = ", "") is False

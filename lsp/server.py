@@ -1,0 +1,553 @@
+"""``assist-lsp``: pygls wiring. Handlers translate LSP to core calls and back, nothing more.
+
+Start-up never blocks ``initialize``: the project index is opened in a worker thread and the health
+check (is Ollama there, are the models there) runs as a background task once the client says
+``initialized``. Problems are reported once through ``window/showMessage`` and the ``assist/status``
+notification, and the server keeps answering — with empty results — until they are fixed.
+
+The ``assist/status`` notification (server → client) is the status-bar contract with the editors::
+
+    {"state": "ready"|"busy"|"error"|"disabled", "model": str, "latencyMs": number|null, "message": str|null}
+
+sent after the start-up check, after each completion (latency from request in to response out, model
+time included), on errors and on ``assist.toggleCompletion``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+import time
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import from_fs_path, to_fs_path
+from pygls.workspace import TextDocument
+
+from assistant import __version__
+from assistant.errors import AssistError
+from lsp.completion import CompletionEngine, CompletionRequest, Suggestion
+from lsp.diagnostics import Published, publishable, quick_fixes
+from lsp.options import EditorOptions, effective_settings, language_enabled, parse_options
+
+if TYPE_CHECKING:
+    from assistant.config import Settings
+    from assistant.index import ProjectIndex
+    from lsp.watcher import IndexWatcher
+
+log = logging.getLogger("assist-lsp")
+
+STATUS = "assist/status"
+CMD_REVIEW_FILE = "assist.reviewFile"
+CMD_REVIEW_WORKSPACE = "assist.reviewWorkspace"
+CMD_TOGGLE = "assist.toggleCompletion"
+CMD_DOCTOR = "assist.doctor"
+COMMANDS = (CMD_REVIEW_FILE, CMD_REVIEW_WORKSPACE, CMD_TOGGLE, CMD_DOCTOR)
+# How long a completion waits for the index at start-up before answering from no project at all.
+INDEX_WAIT_SECONDS = 2.0
+IDENT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")
+
+
+class AssistServer(LanguageServer):
+    """Server state; the handlers are registered on an instance by ``create_server``."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "assist-lsp", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental
+        )
+        self.root: Path | None = None
+        self.options = EditorOptions()
+        self.settings: Settings | None = None
+        self.engine: CompletionEngine | None = None
+        self.index: ProjectIndex | None = None
+        self.index_error: str | None = None
+        self.index_ready: asyncio.Event | None = None
+        self.watcher: IndexWatcher | None = None
+        self.enabled = True
+        self.published: dict[str, list[Published]] = {}
+        self._pending_text: dict[str, str] = {}
+        self._shown_error: str | None = None
+        self._tasks: set[asyncio.Future[Any]] = set()
+        self.status_state: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ small helpers
+
+    def spawn(self, coro: Any) -> asyncio.Future[Any]:
+        """A background task that is kept referenced until done (and cancelled on shutdown)."""
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def status(self, state: str, *, latency_ms: float | None = None, message: str | None = None) -> None:
+        model = self.settings.role("completion").model if self.settings else ""
+        params = {
+            "state": state,
+            "model": model,
+            "latencyMs": None if latency_ms is None else round(latency_ms, 2),
+            "message": message,
+        }
+        self.status_state = params
+        self.protocol.notify(STATUS, params)
+
+    def show(self, message: str, kind: types.MessageType = types.MessageType.Warning) -> None:
+        self.window_show_message(types.ShowMessageParams(type=kind, message=f"assist: {message}"))
+
+    def report_error(self, exc: AssistError) -> None:
+        """One readable message per distinct problem (not one per keystroke), and an error status."""
+        text = str(exc)
+        log.warning("%s", text)
+        self.status("error", message=text)
+        if text != self._shown_error:
+            self._shown_error = text
+            self.show(text, types.MessageType.Error)
+
+    def rel_path(self, uri: str) -> str | None:
+        path = to_fs_path(uri)
+        if path is None:
+            return None
+        if self.index is not None:
+            rel = self.index.resolve(path)
+            if rel is not None:
+                return rel
+        if self.root is not None:
+            try:
+                return Path(path).resolve().relative_to(self.root).as_posix()
+            except (ValueError, OSError):
+                pass
+        return Path(path).name
+
+    def completion_enabled_for(self, doc: TextDocument) -> bool:
+        if not self.enabled or self.settings is None or not self.settings.completion.enabled:
+            return False
+        return language_enabled(self.settings, doc.language_id)
+
+    def push_text(self, uri: str, text: str) -> None:
+        """Remember the editor's text; it reaches the index lazily, right before a prompt is built."""
+        rel = self.rel_path(uri)
+        if rel is not None:
+            self._pending_text[rel] = text
+
+    def flush_texts(self) -> None:
+        if self.index is None or not self._pending_text:
+            return
+        pending, self._pending_text = self._pending_text, {}
+        for rel, text in sorted(pending.items()):
+            self.index.update_text(rel, text)
+
+    # ------------------------------------------------------------------ configuration and start-up
+
+    def configure(self, payload: Any) -> None:
+        options, warnings = parse_options(payload)
+        settings, more = effective_settings(self.root, options)
+        self.options = options
+        self.settings = settings
+        for warning in warnings + more:
+            log.warning("%s", warning)
+            self.show(warning)
+
+    async def start_background(self) -> None:
+        """Open the index (worker thread), start the watcher, then check the backend."""
+        self.index_ready = asyncio.Event()
+        self.spawn(self._open_index())
+        self.spawn(self.health_check(startup=True))
+
+    async def _open_index(self) -> None:
+        assert self.index_ready is not None
+        root, settings = self.root, self.settings
+        if root is None or settings is None:
+            self.index_ready.set()
+            return
+        try:
+            from assistant.index import ProjectIndex
+
+            self.index = await asyncio.to_thread(ProjectIndex.open, root, settings)
+            log.info("index of %s: %d files", root, len(self.index.files()))
+        except AssistError as exc:
+            self.index_error = str(exc)
+            self.show(f"cannot index {root}: {exc}")
+        finally:
+            self.index_ready.set()
+        if self.index is not None:
+            await asyncio.to_thread(self._start_watcher)
+
+    def _start_watcher(self) -> None:
+        from lsp.watcher import IgnoreFilter, IndexWatcher
+
+        index = self.index
+        if index is None or self.root is None:
+            return
+        ignore = IgnoreFilter(index.root)
+        watcher = IndexWatcher(index.root, flush=index.refresh, accept=ignore.accepts)
+        try:
+            watcher.start()
+        except OSError as exc:  # e.g. inotify watch limit reached: completion still works, just staler
+            log.warning("file watcher not started: %s", exc)
+            self.show(f"not watching files for changes ({exc}); edits outside the editor are seen on reopen")
+            return
+        self.watcher = watcher
+
+    async def wait_for_index(self) -> ProjectIndex | None:
+        if self.index is None and self.index_ready is not None and not self.index_ready.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self.index_ready.wait()), INDEX_WAIT_SECONDS)
+        return self.index
+
+    async def health_check(self, *, startup: bool = False) -> tuple[bool, str]:
+        """Doctor-style check of the server and both models; never raises an AssistError."""
+        from lsp.health import check
+
+        assert self.settings is not None
+        engine = self.engine
+        health = await check(self.settings, engine.backend_or_none() if engine is not None else None)
+        if engine is not None and health.completion_ok:
+            with contextlib.suppress(AssistError):
+                await engine.warm()
+        problems = list(health.problems)
+        if not self.enabled or not self.settings.completion.enabled:
+            self.status("disabled", message="completion is turned off")
+        elif health.completion_ok:
+            self._shown_error = None
+            self.status("ready", message=problems[0] if problems else None)
+        else:
+            self.status("error", message=problems[0])
+        if startup and problems:
+            # A completion failing for the same reason later must not show the message again.
+            self._shown_error = None if health.completion_ok else health.completion_detail
+            self.show("; ".join(problems), types.MessageType.Error)
+        return health.ok, health.report
+
+    async def shutdown_background(self) -> None:
+        if self.watcher is not None:
+            await asyncio.to_thread(self.watcher.stop)
+            self.watcher = None
+        for task in list(self._tasks):
+            task.cancel()
+        if self.engine is not None:
+            with contextlib.suppress(AssistError):
+                await self.engine.aclose()
+
+    # ------------------------------------------------------------------ completion
+
+    def completion_request(
+        self, uri: str, position: types.Position
+    ) -> tuple[TextDocument, CompletionRequest]:
+        doc = self.workspace.get_text_document(uri)
+        text = doc.source
+        lines = doc.lines
+        pos = doc.position_codec.position_from_client_units(lines, position)
+        offset = min(pos.character + sum(len(line) for line in lines[: pos.line]), len(text))
+        rel = self.rel_path(uri) or Path(doc.path).name
+        req = CompletionRequest(
+            uri=uri,
+            rel=rel,
+            text=text,
+            offset=offset,
+            line=pos.line,
+            column=pos.character,
+            language_id=doc.language_id,
+        )
+        return doc, req
+
+    async def suggest(self, req: CompletionRequest, *, debounce: bool, started: float) -> Suggestion | None:
+        """Run one completion and report the status; backend problems become an error status and one
+        message, never an exception (the next keystroke simply tries again)."""
+        assert self.engine is not None
+        await self.wait_for_index()
+        self.flush_texts()
+        try:
+            suggestion = await self.engine.complete(req, debounce=debounce)
+        except AssistError as exc:
+            self.report_error(exc)
+            return None
+        self._shown_error = None
+        self.status("ready", latency_ms=(time.perf_counter() - started) * 1000)
+        return suggestion
+
+
+def _word_start(text: str, offset: int) -> int:
+    start = offset
+    while start > 0 and text[start - 1] in IDENT_CHARS:
+        start -= 1
+    return start
+
+
+def create_server() -> AssistServer:
+    ls = AssistServer()
+
+    @ls.feature(types.INITIALIZE)
+    def on_initialize(params: types.InitializeParams) -> None:
+        root_path = ls.workspace.root_path
+        if not root_path and params.workspace_folders:
+            root_path = to_fs_path(params.workspace_folders[0].uri)
+        ls.root = Path(root_path).resolve() if root_path else None
+        ls.configure(params.initialization_options)
+        assert ls.settings is not None
+        ls.engine = CompletionEngine(ls.settings, ls.root or Path.cwd(), lambda: ls.index)
+
+    @ls.feature(types.INITIALIZED)
+    async def on_initialized(params: types.InitializedParams) -> None:
+        await ls.start_background()
+
+    @ls.feature(types.SHUTDOWN)
+    async def on_shutdown(params: None) -> None:
+        await ls.shutdown_background()
+
+    @ls.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def on_configuration(params: types.DidChangeConfigurationParams) -> None:
+        if params.settings is None:
+            return
+        ls.configure(params.settings)
+        assert ls.settings is not None and ls.engine is not None
+        await ls.engine.reconfigure(ls.settings)
+        ls.spawn(ls.health_check())
+
+    @ls.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def on_open(params: types.DidOpenTextDocumentParams) -> None:
+        ls.push_text(params.text_document.uri, params.text_document.text)
+
+    @ls.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def on_change(params: types.DidChangeTextDocumentParams) -> None:
+        doc = ls.workspace.get_text_document(params.text_document.uri)
+        ls.push_text(doc.uri, doc.source)
+
+    @ls.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    async def on_close(params: types.DidCloseTextDocumentParams) -> None:
+        rel = ls.rel_path(params.text_document.uri)
+        if rel is None:
+            return
+        ls._pending_text.pop(rel, None)
+        if ls.index is not None:
+            await asyncio.to_thread(ls.index.clear_text, rel)
+
+    @ls.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
+    async def inline_completion(params: types.InlineCompletionParams) -> types.InlineCompletionList | None:
+        started = time.perf_counter()
+        doc, req = ls.completion_request(params.text_document.uri, params.position)
+        if not ls.completion_enabled_for(doc):
+            return None
+        invoked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
+        suggestion = await ls.suggest(req, debounce=not invoked, started=started)
+        if suggestion is None or not suggestion.text:
+            return None
+        here = types.Range(params.position, params.position)
+        return types.InlineCompletionList(
+            items=[types.InlineCompletionItem(insert_text=suggestion.text, range=here)]
+        )
+
+    @ls.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=[".", "(", " "]))
+    async def completion(params: types.CompletionParams) -> types.CompletionList | None:
+        started = time.perf_counter()
+        doc, req = ls.completion_request(params.text_document.uri, params.position)
+        if not ls.completion_enabled_for(doc):
+            return None
+        invoked = params.context is None or params.context.trigger_kind == types.CompletionTriggerKind.Invoked
+        suggestion = await ls.suggest(req, debounce=not invoked, started=started)
+        result = types.CompletionList(is_incomplete=True, items=[])
+        if suggestion is not None and suggestion.text:
+            # Replace the word being typed so clients that filter by it keep our item.
+            start = _word_start(req.text, req.offset)
+            word = req.text[start : req.offset]
+            first_line = suggestion.text.split("\n", 1)[0].strip()
+            label = (word + first_line) if first_line else suggestion.text.strip().split("\n", 1)[0]
+            edit_range = types.Range(doc.client_position_at_offset(start), params.position)
+            result.items.append(
+                types.CompletionItem(
+                    label=label[:80] or "assist",
+                    kind=types.CompletionItemKind.Snippet
+                    if "\n" in suggestion.text
+                    else types.CompletionItemKind.Text,
+                    detail=f"assist ({suggestion.model})",
+                    documentation=types.MarkupContent(
+                        kind=types.MarkupKind.PlainText, value=word + suggestion.text
+                    ),
+                    filter_text=word + suggestion.text,
+                    text_edit=types.TextEdit(range=edit_range, new_text=word + suggestion.text),
+                    insert_text_format=types.InsertTextFormat.PlainText,
+                    sort_text="0",
+                    preselect=True,
+                )
+            )
+        return result
+
+    @ls.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(
+            code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.Source]
+        ),
+    )
+    def code_action(params: types.CodeActionParams) -> list[types.CodeAction | types.Command] | None:
+        uri = params.text_document.uri
+        actions: list[types.CodeAction | types.Command] = []
+        published = ls.published.get(uri)
+        if published:
+            text = ls.workspace.get_text_document(uri).source
+            actions.extend(quick_fixes(uri, text, published, params.range))
+        r = params.range
+        if r.start != r.end:
+            actions.append(
+                types.CodeAction(
+                    title="Review with assist",
+                    kind=types.CodeActionKind.Source,
+                    command=types.Command(
+                        title="Review with assist",
+                        command=CMD_REVIEW_FILE,
+                        arguments=[uri, {"start": r.start.line, "end": r.end.line}],
+                    ),
+                )
+            )
+        return actions or None
+
+    @ls.command(CMD_TOGGLE)
+    def toggle_completion(*args: Any) -> bool:
+        ls.enabled = not ls.enabled
+        if ls.enabled:
+            ls.status("ready", message="completion turned on")
+        else:
+            ls.status("disabled", message="completion turned off")
+        return ls.enabled
+
+    @ls.command(CMD_DOCTOR)
+    async def doctor(*args: Any) -> dict[str, Any]:
+        ok, report = await ls.health_check()
+        return {"ok": ok, "report": report}
+
+    @ls.command(CMD_REVIEW_FILE)
+    async def review_file(*args: Any) -> dict[str, Any]:
+        if not args or not isinstance(args[0], str):
+            ls.show("assist.reviewFile needs the document URI as its argument")
+            return {"ok": False, "findings": 0, "message": "missing document URI"}
+        lines = _line_range(args[1] if len(args) > 1 else None)
+        rel = ls.rel_path(args[0])
+        return await run_review(ls, [rel] if rel else [], lines=lines)
+
+    @ls.command(CMD_REVIEW_WORKSPACE)
+    async def review_workspace(*args: Any) -> dict[str, Any]:
+        return await run_review(ls, None)
+
+    return ls
+
+
+def _line_range(value: Any) -> tuple[int, int] | None:
+    """``{"start": 0-based line, "end": 0-based line}`` from the "Review with assist" action."""
+    if isinstance(value, dict):
+        start, end = value.get("start"), value.get("end")
+        if isinstance(start, int) and isinstance(end, int) and 0 <= start <= end:
+            return start, end
+    return None
+
+
+async def run_review(
+    ls: AssistServer, rels: list[str] | None, *, lines: tuple[int, int] | None = None
+) -> dict[str, Any]:
+    """Review files (``None``: the workspace) with progress; publish the findings as diagnostics."""
+    from lsp.review import review_findings
+
+    await ls.wait_for_index()
+    ls.flush_texts()
+    if ls.index is None or ls.settings is None:
+        message = ls.index_error or "the project index is not available (no workspace folder?)"
+        ls.show(message)
+        return {"ok": False, "findings": 0, "message": message}
+    token = str(uuid.uuid4())
+    progress = ls.work_done_progress
+    use_progress = _client_supports_progress(ls)
+    if use_progress:
+        await progress.create_async(token)
+        progress.begin(
+            token, types.WorkDoneProgressBegin(title="assist review", cancellable=True, percentage=0)
+        )
+
+    def report(message: str, percentage: int | None = None) -> None:
+        if use_progress:
+            progress.report(token, types.WorkDoneProgressReport(message=message, percentage=percentage))
+
+    work = asyncio.ensure_future(review_findings(ls.index, ls.settings, rels, lines=lines, report=report))
+    if use_progress:
+        cancel_future = progress.tokens.get(token)
+        if cancel_future is not None:
+            loop = asyncio.get_running_loop()
+            cancel_future.add_done_callback(
+                lambda f: loop.call_soon_threadsafe(work.cancel) if f.cancelled() else None
+            )
+    try:
+        await asyncio.wait({work})
+    finally:
+        if not work.done():  # our own request was cancelled: stop the review and its HTTP stream too
+            work.cancel()
+            await asyncio.wait({work})
+        if use_progress:
+            progress.end(
+                token, types.WorkDoneProgressEnd(message="cancelled" if work.cancelled() else "done")
+            )
+            progress.tokens.pop(token, None)
+    if work.cancelled():
+        return {"ok": False, "findings": 0, "message": "review cancelled"}
+    try:
+        findings, reviewed = work.result()
+    except AssistError as exc:
+        ls.report_error(exc)
+        return {"ok": False, "findings": 0, "message": str(exc)}
+    publish_findings(ls, findings, reviewed)
+    return {"ok": True, "findings": len(findings), "files": len(reviewed), "message": None}
+
+
+def publish_findings(ls: AssistServer, findings: Iterable[Any], reviewed: Iterable[str]) -> None:
+    """Publish diagnostics for every reviewed file; a file without findings gets its old ones cleared."""
+    assert ls.index is not None
+    findings = list(findings)
+    reviewed = sorted(set(reviewed) | {f.file for f in findings})
+    texts: dict[str, str] = {}
+    for rel in reviewed:
+        with contextlib.suppress(AssistError, OSError):
+            texts[rel] = ls.index.read(rel)
+    grouped = publishable(findings, texts)
+    for rel in reviewed:
+        uri = from_fs_path(str(ls.index.root / rel)) or ""
+        items = grouped.get(rel, [])
+        ls.published[uri] = items
+        ls.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=[p.diagnostic for p in items])
+        )
+
+
+def _client_supports_progress(ls: AssistServer) -> bool:
+    window = ls.client_capabilities.window
+    return bool(window and window.work_done_progress)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="assist-lsp", description="Language server of assist (stdio by default)."
+    )
+    parser.add_argument(
+        "--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio, e.g. 127.0.0.1:2087"
+    )
+    parser.add_argument("--stdio", action="store_true", help="use stdin/stdout (the default)")
+    parser.add_argument("--log-level", default="WARNING", help="logging level on stderr (default WARNING)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=getattr(logging, str(args.log_level).upper(), logging.WARNING),
+        stream=sys.stderr,
+        format="assist-lsp %(levelname)s %(name)s: %(message)s",
+    )
+    server = create_server()
+    if args.tcp:
+        host, _, port = args.tcp.rpartition(":")
+        if not host or not port.isdigit():
+            parser.error(f"--tcp expects HOST:PORT, got {args.tcp!r}")
+        server.start_tcp(host, int(port))
+    else:
+        server.start_io()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
