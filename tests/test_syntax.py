@@ -337,3 +337,21 @@ def test_python_outline_shape() -> None:
         "async def fetch(url: str) -> bytes:\n"
         "    ...\n"
     )
+
+
+def test_comments_stay_out_of_signatures() -> None:
+    text = (
+        "class A(B):  # why\n"
+        "    def f(self,  # the self\n"
+        "          a: int,  # note: a\n"
+        "          ) -> int:  # type: ignore\n"
+        "        return 1\n"
+    )
+    assert [d.signature for d in parse_source("c.py", text).definitions] == [
+        "class A(B):",
+        "def f(self, a: int,) -> int:",
+    ]
+    go = "package p\n\nfunc (s *S) Do(x int, // the x\n\ty string) error { return nil }\n"
+    assert [d.signature for d in parse_source("c.go", go).definitions] == [
+        "func (s *S) Do(x int, y string) error"
+    ]

@@ -285,10 +285,45 @@ def _value(node: Node) -> Node | None:
     return None
 
 
+COMMENT_MARKERS = (b"#", b"//", b"/*")
+
+
+def _header_text(src: bytes, outer: Node, start: int, end: int) -> str:
+    """Source of ``[start, end)`` without the comments inside it (a ``# note`` after a parameter
+    would otherwise swallow the rest of a whitespace-collapsed signature)."""
+    raw = src[start:end]
+    if not any(marker in raw for marker in COMMENT_MARKERS):
+        return raw.decode("utf-8", "replace")
+    comments: list[Node] = []
+    pending = [outer]
+    while pending:
+        node = pending.pop()
+        if node.end_byte <= start or node.start_byte >= end:
+            continue
+        if node.type in COMMENT_TYPES:
+            comments.append(node)
+        else:
+            pending.extend(node.children)
+    pieces: list[bytes] = []
+    position = start
+    for comment in sorted(comments, key=lambda n: n.start_byte):
+        pieces.append(src[position : max(position, comment.start_byte)])
+        position = max(position, comment.end_byte)
+    pieces.append(src[position:end])
+    return b" ".join(pieces).decode("utf-8", "replace")
+
+
 def _body_start(node: Node) -> int | None:
     """Byte offset where a definition's body begins (its signature ends), if it has one."""
     body = node.child_by_field_name("body")
     if body is not None:
+        if node.type in ("function_definition", "class_definition") and body.type == "block":
+            # Python: end at the colon, so a trailing `# comment` stays out of the signature.
+            colon_end = body.start_byte
+            for child in node.children:
+                if child.type == ":" and child.end_byte <= body.start_byte:
+                    colon_end = child.end_byte
+            return colon_end
         return body.start_byte
     value = _value(node)
     if value is not None and value.type in FUNCTION_VALUE_TYPES:
@@ -317,6 +352,8 @@ def _build(language: str, src: bytes, raw: _Raw) -> tuple[Definition, str | None
             explicit_parent = _text(src, scope.start_byte, scope.end_byte).split("::")[-1].strip() or None
         name_node = name_node.child_by_field_name("name")  # type: ignore[assignment]
     name = _text(src, name_node.start_byte, name_node.end_byte)
+    if name_node.type == "string":  # TypeScript `declare module "lib"`
+        name = _strip_quotes(name)
     if explicit_parent and kind == "function":
         kind = "method"
     if language == "go" and kind == "method":
@@ -348,7 +385,7 @@ def _build(language: str, src: bytes, raw: _Raw) -> tuple[Definition, str | None
             whole = collapse(_text(src, sig_start, value.start_byte)) + " " + ELLIPSIS
         signature = whole
     elif body_start is not None and body_start > sig_start:
-        signature = collapse(_text(src, sig_start, body_start))
+        signature = collapse(_header_text(src, outer, sig_start, body_start))
         if node.type == "type_definition":
             closing = _closing_brace_end(node)
             if closing is not None:

@@ -36,6 +36,10 @@
 (abstract_method_signature
   name: [(property_identifier) (private_property_identifier)] @name.definition.method) @definition.method
 
+; Bodiless members: overloads, `declare class` members, interface methods.
+(method_signature
+  name: [(property_identifier) (private_property_identifier)] @name.definition.method) @definition.method
+
 (program
   [(lexical_declaration (variable_declarator name: (identifier) @name.definition.variable) @definition.variable)
    (variable_declaration (variable_declarator name: (identifier) @name.definition.variable) @definition.variable)])
@@ -69,6 +73,7 @@
 
 (import_statement) @keep.import
 (class_body [(public_field_definition) (index_signature)] @keep.field)
+(interface_body [(property_signature) (index_signature) (call_signature) (construct_signature)] @keep.field)
 ; `const { a, b } = require("x")` and other destructuring at the top level.
 (program
   [(lexical_declaration (variable_declarator name: [(object_pattern) (array_pattern)]))
