@@ -355,3 +355,34 @@ def test_comments_stay_out_of_signatures() -> None:
     assert [d.signature for d in parse_source("c.go", go).definitions] == [
         "func (s *S) Do(x int, y string) error"
     ]
+
+
+def test_commonjs_and_prototype_definitions() -> None:
+    text = (
+        "exports.foo = function (a) { return a; };\n"
+        "module.exports.bar = (b) => b;\n"
+        "/** Baz it. */\n"
+        "Foo.prototype.baz = function () {};\n"
+    )
+    facts = parse_source("lib/legacy.js", text)
+    assert [(d.name, d.kind, d.parent, d.signature, d.docstring) for d in facts.definitions] == [
+        ("foo", "function", None, "exports.foo = function (a)", None),
+        ("bar", "function", None, "module.exports.bar = (b) =>", None),
+        ("baz", "method", "Foo", "Foo.prototype.baz = function ()", "Baz it."),
+    ]
+
+
+def test_python_type_alias_statement() -> None:
+    text = "type Vector = list[float]\n"
+    facts = parse_source("t.py", text)
+    assert [(d.name, d.kind, d.signature) for d in facts.definitions] == [
+        ("Vector", "type", "type Vector = list[float]")
+    ]
+    assert outline(text, facts) == "type Vector = list[float]\n"
+
+
+def test_byte_order_mark_is_not_in_the_outline() -> None:
+    text = "\ufeffimport os\n\ndef f():\n    pass\n"
+    facts = parse_source("bom.py", text)
+    assert facts.imports == ("os",)
+    assert outline(text, facts) == "import os\n\ndef f():\n    ...\n"

@@ -66,6 +66,7 @@ def outline(text: str, facts: FileFacts) -> str:
     result = parsed(facts.language, text)
     src, tree = result.src, result.tree
     lines = [line.rstrip("\r") for line in text.split("\n")]
+    lines[0] = lines[0].removeprefix("\ufeff")  # a byte-order mark is not content
     items = _items(facts, src, result.captures)
     renderer = _Renderer(facts.language, lines, src, tree.root_node)
     out: list[str] = []
@@ -184,7 +185,7 @@ class _Renderer:
             return item.keep
         definition = item.definition
         assert definition is not None
-        if definition.kind in ("constant", "variable"):
+        if definition.kind in ("constant", "variable") or (self.python and definition.kind == "type"):
             text = self.src[definition.start_byte : definition.end_byte].rstrip()
             end = ";" if not self.python and text.endswith(b";") else ""
             out.append(out_indent + definition.signature + end)

@@ -36,7 +36,7 @@ COMMENT_TYPES = frozenset({"comment", "line_comment", "block_comment"})
 # doc comment) start at the wrapper. Python decorators are kept out of the signature.
 WRAPPERS: dict[str, frozenset[str]] = {
     "python": frozenset({"decorated_definition"}),
-    "javascript": frozenset({"export_statement"}),
+    "javascript": frozenset({"export_statement", "expression_statement"}),
     "typescript": frozenset({"export_statement", "ambient_declaration", "expression_statement"}),
     "tsx": frozenset({"export_statement", "ambient_declaration", "expression_statement"}),
     "go": frozenset(),
@@ -45,6 +45,8 @@ WRAPPERS: dict[str, frozenset[str]] = {
     "c": frozenset(),
     "cpp": frozenset({"template_declaration"}),
 }
+# Definitions the grammars wrap in an expression statement (TS `namespace N {}`, JS `exports.f = …`).
+EXPRESSION_DEFINITIONS = frozenset({"internal_module", "module", "assignment_expression"})
 # Declarations that may group several specs: one spec climbs to the group, several do not.
 GROUPS = frozenset(
     {
@@ -266,7 +268,7 @@ def _outer(language: str, node: Node) -> tuple[Node, Node | None]:
         parent = outer.parent
         if parent is None or parent.type not in wrappers:
             break
-        if parent.type == "expression_statement" and outer.type not in ("internal_module", "module"):
+        if parent.type == "expression_statement" and outer.type not in EXPRESSION_DEFINITIONS:
             break
         outer = parent
     return outer, group
@@ -354,6 +356,17 @@ def _build(language: str, src: bytes, raw: _Raw) -> tuple[Definition, str | None
     name = _text(src, name_node.start_byte, name_node.end_byte)
     if name_node.type == "string":  # TypeScript `declare module "lib"`
         name = _strip_quotes(name)
+    if (
+        language == "javascript"
+        and name_node.parent is not None
+        and name_node.parent.type == "member_expression"
+    ):
+        owner = name_node.parent.child_by_field_name("object")
+        if owner is not None and owner.type == "member_expression":
+            prototype = owner.child_by_field_name("property")
+            target = owner.child_by_field_name("object")
+            if prototype is not None and target is not None and prototype.text == b"prototype":
+                explicit_parent = _text(src, target.start_byte, target.end_byte)
     if explicit_parent and kind == "function":
         kind = "method"
     if language == "go" and kind == "method":

@@ -24,6 +24,14 @@
       (variable_declaration (variable_declarator name: (identifier) @name.definition.variable) @definition.variable)
     ]))
 
+; CommonJS and prototype assignments at the top level: `exports.f = function …`,
+; `module.exports.g = () => …`, `Foo.prototype.m = function …` (the code makes the last a method of Foo).
+(program
+  (expression_statement
+    (assignment_expression
+      left: (member_expression property: (property_identifier) @name.definition.function)
+      right: [(function_expression) (arrow_function) (generator_function)]) @definition.function))
+
 (import_statement source: (string) @import)
 (export_statement source: (string) @import)
 (call_expression

@@ -13,6 +13,10 @@
     (assignment
       left: (identifier) @name.definition.variable)) @definition.variable)
 
+; `type Vector = list[float]` (Python 3.12)
+(type_alias_statement
+  left: (type (identifier) @name.definition.type)) @definition.type
+
 (import_statement
   name: [
     (dotted_name) @import
