@@ -386,3 +386,9 @@ def test_byte_order_mark_is_not_in_the_outline() -> None:
     facts = parse_source("bom.py", text)
     assert facts.imports == ("os",)
     assert outline(text, facts) == "import os\n\ndef f():\n    ...\n"
+
+
+def test_tool_directives_are_not_docstrings() -> None:
+    text = "package p\n\n// Sum adds.\n//go:noinline\nfunc Sum(a, b int) int { return a + b }\n\n//go:noinline\nfunc Bare() {}\n"
+    facts = parse_source("d.go", text)
+    assert [(d.name, d.docstring) for d in facts.definitions] == [("Sum", "Sum adds."), ("Bare", None)]

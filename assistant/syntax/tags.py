@@ -60,6 +60,8 @@ GROUPS = frozenset(
 QUALIFIED_NAME_TYPES = frozenset({"qualified_identifier", "nested_identifier", "scoped_identifier"})
 GO_RECEIVER_TYPE = re.compile(r"\(\s*(?:[A-Za-z_]\w*\s+)?\*?\s*([A-Za-z_]\w*)")
 DOC_MARKERS = re.compile(r"^(?:/\*+!?|//[/!]?|\*+(?!/))")
+# Comments addressed to tools, not readers (`//go:generate`, `//go:build`, `// +build`, `//nolint`).
+TOOL_DIRECTIVE = re.compile(r"^//\s*(?:go:|\+build|nolint|lint:|eslint-|@ts-|prettier-ignore|clang-format)")
 PY_STRING_PREFIX = re.compile(r"^[rRuUbBfF]{0,2}(\"\"\"|'''|\"|')")
 CPP_HEADER_HINTS = re.compile(rb"^\s*(?:class\s+\w|namespace\s|template\s*<|public:|private:)|\w::\w", re.M)
 
@@ -494,6 +496,8 @@ def _doc_comment(src: bytes, outer: Node) -> str | None:
             line = line.strip()
             if line.endswith("*/"):
                 line = line[:-2]
+            if TOOL_DIRECTIVE.match(line):
+                continue
             lines.append(DOC_MARKERS.sub("", line))
     return _first_line(lines)
 
