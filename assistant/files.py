@@ -22,6 +22,7 @@ import pathspec
 
 from assistant.config import FilesSettings
 from assistant.errors import FileAccessError, InputError
+from assistant.globs import compile_patterns
 from assistant.secrets import is_secret_file
 
 ASSIST_IGNORE = ".assistignore"
@@ -292,7 +293,7 @@ def _walk(root: Path, discovery: Discovery) -> list[str]:
     return names
 
 
-def _assist_ignores(root: Path, names: list[str], settings: FilesSettings) -> _Ignores:
+def assist_ignores(root: Path, names: list[str], settings: FilesSettings) -> _Ignores:
     ignores = _Ignores()
     if settings.exclude:
         ignores.add("", settings.exclude)
@@ -305,14 +306,35 @@ def _assist_ignores(root: Path, names: list[str], settings: FilesSettings) -> _I
     return ignores
 
 
-_noise_spec = pathspec.GitIgnoreSpec.from_lines(NOISE_PATTERNS)
+_noise_regex = compile_patterns(NOISE_PATTERNS)
+
+
+def ignored_outside_git(root: Path, rel: str, settings: FilesSettings) -> bool:
+    """Whether one path is ignored by the .gitignore/.assistignore files above it (non-git projects).
+
+    Used for single files reported by a file watcher, where walking the whole tree again would cost
+    as much as a full scan.
+    """
+    ignores = _Ignores()
+    if settings.exclude:
+        ignores.add("", settings.exclude)
+    parts = rel.split("/")
+    for depth in range(len(parts)):
+        base = "/".join(parts[:depth])
+        folder = root / base if base else root
+        for name in (".gitignore", ASSIST_IGNORE):
+            if (folder / name).is_file():
+                ignores.add_file(base, folder / name)
+        if depth and ignores.matches(base, is_dir=True):
+            return True
+    return ignores.matches(rel)
 
 
 def classify(root: Path, rel: str, settings: FilesSettings) -> SourceFile | Skipped:
     """Decide about one candidate path: a readable text file to index, or why it is skipped."""
     if not settings.include_secrets and is_secret_file(rel):
         return Skipped(rel, "secret")
-    if _noise_spec.match_file(rel):
+    if _noise_regex.match(rel):
         return Skipped(rel, "generated or lock file")
     if PurePosixPath(rel).suffix.lower() in BINARY_EXTENSIONS:
         return Skipped(rel, "binary")
@@ -348,7 +370,7 @@ def discover(root: Path, settings: FilesSettings) -> Discovery:
     discovery = Discovery(root=root, is_git=names is not None)
     if names is None:
         names = _walk(root, discovery)
-    ignores = _assist_ignores(root, names, settings)
+    ignores = assist_ignores(root, names, settings)
     for rel in names:
         if ignores.matches(rel):
             discovery.skipped.append(Skipped(rel, "ignored"))

@@ -98,7 +98,9 @@ def _components(spec: str, importer: str, language: str | None) -> tuple[str, ..
     return tuple(p for p in spec.replace("::", "/").split("/") if p)
 
 
-class _SuffixTable:
+class SuffixTable:
+    """Module-path suffixes of every file, for import lookup; depends only on the set of paths."""
+
     def __init__(self, rels: list[str]) -> None:
         self.table: dict[tuple[str, ...], list[str]] = {}
         for rel in rels:
@@ -125,35 +127,34 @@ class _SuffixTable:
         return self.table.get(parts, [])
 
 
-def resolve_imports(files: Mapping[str, FileFacts]) -> dict[str, tuple[str, ...]]:
+def resolve_file(rel: str, facts: FileFacts, table: SuffixTable) -> tuple[str, ...]:
+    """The project files that ``rel`` imports, sorted (never itself)."""
+    targets: set[str] = set()
+    for spec in facts.imports:
+        parts = _components(spec, rel, facts.language)
+        if not parts:
+            continue
+        header = facts.language in ("c", "cpp") and "." in parts[-1]
+        found: list[str] = []
+        if header:
+            for cut in range(len(parts)):
+                found = table.lookup(parts[cut:], header=True)
+                if found:
+                    break
+        else:
+            for drop in range(min(MAX_SYMBOL_DROPS, len(parts) - 1) + 1):
+                found = table.lookup(parts[: len(parts) - drop], header=False)
+                if found:
+                    break
+        if 0 < len(found) <= MAX_CANDIDATES:
+            targets.update(found)
+    targets.discard(rel)
+    return tuple(sorted(targets))
+
+
+def resolve_imports(
+    files: Mapping[str, FileFacts], table: SuffixTable | None = None
+) -> dict[str, tuple[str, ...]]:
     """rel -> sorted project files it imports (never itself)."""
-    rels = sorted(files)
-    suffixes = _SuffixTable(rels)
-    resolved: dict[str, tuple[str, ...]] = {}
-    for rel in rels:
-        facts = files[rel]
-        targets: set[str] = set()
-        for spec in facts.imports:
-            parts = _components(spec, rel, facts.language)
-            if not parts:
-                continue
-            header = facts.language in ("c", "cpp") and "." in parts[-1]
-            found: list[str] = []
-            if header:
-                found = suffixes.lookup(parts, header=True)
-                for cut in range(1, len(parts)):
-                    if found:
-                        break
-                    found = suffixes.lookup(parts[cut:], header=True)
-            else:
-                for drop in range(MAX_SYMBOL_DROPS + 1):
-                    if len(parts) - drop < 1:
-                        break
-                    found = suffixes.lookup(parts[: len(parts) - drop], header=False)
-                    if found:
-                        break
-            if 0 < len(found) <= MAX_CANDIDATES:
-                targets.update(found)
-        targets.discard(rel)
-        resolved[rel] = tuple(sorted(targets))
-    return resolved
+    table = table or SuffixTable(sorted(files))
+    return {rel: resolve_file(rel, files[rel], table) for rel in sorted(files)}

@@ -11,9 +11,11 @@ running in one thread never sees a half-applied refresh from the file watcher in
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
+import subprocess
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -24,9 +26,24 @@ from pathlib import Path, PurePosixPath
 from assistant import __version__
 from assistant.config import Settings, cache_dir
 from assistant.errors import FileAccessError
-from assistant.files import Discovery, Skipped, SourceFile, classify, decode, discover
+from assistant.files import (
+    Discovery,
+    Skipped,
+    SourceFile,
+    assist_ignores,
+    classify,
+    decode,
+    discover,
+    ignored_outside_git,
+)
+from assistant.imports import SuffixTable, resolve_file, resolve_imports
+from assistant.secrets import is_secret_file
 from assistant.syntax import Definition, FileFacts, outline, parse_source
 
+# Derived data written to disk when computed, so the next process starts with it.
+PERSISTED_KEYS = frozenset({"rank.global"})
+# The centrality ranking is reused until this fraction of files changed since it was computed.
+RANK_MAX_STALE_FRACTION = 0.01
 # Bump when the cached facts' shape or the parsers' output changes.
 CACHE_FORMAT = 3
 # Below this many files to parse, worker processes cost more than they save.
@@ -76,13 +93,15 @@ class IndexState:
             self._derived["definers"] = table
         return table  # type: ignore[return-value]
 
+    def suffix_table(self) -> SuffixTable:
+        """Import lookup table; depends only on the set of paths, so it survives content changes."""
+        return self.derived("suffixes", lambda: SuffixTable(sorted(self.files)))  # type: ignore[return-value]
+
     def imports_of(self) -> Mapping[str, tuple[str, ...]]:
         """rel -> files of the project that ``rel`` imports (resolved), sorted."""
         table = self._derived.get("imports")
         if table is None:
-            from assistant.imports import resolve_imports
-
-            table = resolve_imports({rel: f.facts for rel, f in self.files.items()})
+            table = resolve_imports({rel: f.facts for rel, f in self.files.items()}, self.suffix_table())
             self._derived["imports"] = table
         return table  # type: ignore[return-value]
 
@@ -103,7 +122,65 @@ class IndexState:
         if value is None:
             value = build()
             self._derived[key] = value
+            persist = self._derived.get("persist")
+            if key in PERSISTED_KEYS and callable(persist):
+                persist(key, value)
         return value
+
+    def evolve(self, files: dict[str, IndexedFile], changed: Iterable[str]) -> IndexState:
+        """The next snapshot after ``changed`` files were updated, added or removed.
+
+        Derived tables are patched rather than rebuilt where that is cheap (definitions, imports),
+        because the language server makes a new snapshot on every keystroke and every save. The
+        centrality ranking is carried over while fewer than ``RANK_MAX_STALE_FRACTION`` of the files
+        changed since it was computed: one edited file barely moves a project's map, and recomputing
+        it costs a second on a Django-sized project.
+        """
+        changed = set(changed)
+        old = self._derived
+        new: dict[str, object] = {}
+        same_paths = files.keys() == self.files.keys()
+        if "persist" in old:
+            new["persist"] = old["persist"]
+        if "definers" in old:
+            table = dict(old["definers"])  # type: ignore[call-overload]
+            touched: set[str] = set()
+            for rel in changed:
+                for entry in (self.files.get(rel), files.get(rel)):
+                    if entry is not None:
+                        touched.update(d.name for d in entry.facts.definitions)
+            for name in touched:
+                kept = [(r, d) for r, d in table.get(name, ()) if r not in changed]
+                for rel in changed:
+                    entry = files.get(rel)
+                    if entry is not None:
+                        kept.extend((rel, d) for d in entry.facts.definitions if d.name == name)
+                if kept:
+                    table[name] = tuple(sorted(kept, key=lambda rd: (rd[0], rd[1].start_byte)))
+                else:
+                    table.pop(name, None)
+            new["definers"] = table
+        if same_paths and "suffixes" in old:
+            new["suffixes"] = old["suffixes"]
+            if "imports" in old:
+                imports = dict(old["imports"])  # type: ignore[call-overload]
+                for rel in changed:
+                    if rel in files:
+                        imports[rel] = resolve_file(rel, files[rel].facts, old["suffixes"])  # type: ignore[arg-type]
+                new["imports"] = imports
+        if "rank.global" in old:
+            age = int(old.get("rank.age", 0)) + len(changed)  # type: ignore[call-overload]
+            if age <= max(1, int(len(files) * RANK_MAX_STALE_FRACTION)):
+                new["rank.global"] = old["rank.global"]
+                new["rank.age"] = age
+        return IndexState(
+            root=self.root,
+            files=files,
+            skipped=self.skipped,
+            is_git=self.is_git,
+            version=self.version + 1,
+            _derived=new,
+        )
 
     def text(self, rel: str) -> str:
         """The file's current text (editor overlay first), decoded safely; "" if it vanished."""
@@ -148,6 +225,23 @@ class RefreshStats:
     reused: int = 0
     removed: int = 0
     skipped: int = 0
+
+
+def _write_pickle(path: Path, payload: object) -> None:
+    """Atomically replace ``path``; a read-only or full cache dir costs speed, never correctness."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(payload, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+    except OSError:
+        pass
 
 
 class ProjectIndex:
@@ -231,6 +325,49 @@ class ProjectIndex:
         files = data.get("files")
         return files if isinstance(files, dict) else {}
 
+    def _ranks_path(self) -> Path:
+        return self.cache_path().with_suffix(".ranks.pickle")
+
+    def _persist(self, key: str, value: object) -> None:
+        """Write a persisted derived table (the centrality ranking) with the file versions it saw."""
+        if not self.use_disk_cache or key != "rank.global":
+            return
+        files = self._state.files
+        payload = {
+            "format": (CACHE_FORMAT, __version__),
+            "versions": {rel: (f.size, f.mtime_ns) for rel, f in files.items()},
+            "ranks": value,
+        }
+        _write_pickle(self._ranks_path(), payload)
+
+    def _seed_ranks(self, files: Mapping[str, IndexedFile]) -> dict[str, object]:
+        """The ranking from disk, if few enough files changed since it was computed."""
+        if not self.use_disk_cache:
+            return {}
+        try:
+            with self._ranks_path().open("rb") as fh:
+                data = pickle.load(fh)
+            if data.get("format") != (CACHE_FORMAT, __version__):
+                return {}
+            versions: dict[str, tuple[int, int]] = data["versions"]
+            ranks: dict[str, float] = data["ranks"]
+        except (
+            OSError,
+            EOFError,
+            pickle.UnpicklingError,
+            AttributeError,
+            ImportError,
+            TypeError,
+            ValueError,
+            KeyError,
+        ):
+            return {}
+        changed = sum(1 for rel, f in files.items() if versions.get(rel) != (f.size, f.mtime_ns))
+        changed += sum(1 for rel in versions if rel not in files)
+        if changed > max(1, int(len(files) * RANK_MAX_STALE_FRACTION)):
+            return {}
+        return {"rank.global": {rel: ranks.get(rel, 0.0) for rel in files}, "rank.age": changed}
+
     def _save_cache(self, files: Mapping[str, IndexedFile]) -> None:
         if not self.use_disk_cache:
             return
@@ -242,15 +379,7 @@ class ProjectIndex:
                 rel: replace(f, overlay=None) if f.overlay is not None else f for rel, f in files.items()
             },
         }
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".index-", dir=path.parent)
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(payload, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
-        except OSError:
-            # A read-only or full cache dir costs speed, never correctness.
-            pass
+        _write_pickle(path, payload)
 
     # ------------------------------------------------------------------ updates
 
@@ -317,12 +446,20 @@ class ProjectIndex:
     def _publish(
         self, files: dict[str, IndexedFile], skipped: tuple[Skipped, ...], discovery: Discovery
     ) -> None:
+        old = self._state
+        if old.files:
+            changed = {r for r in files.keys() | old.files.keys() if files.get(r) is not old.files.get(r)}
+            state = old.evolve(files, changed)
+            self._state = replace(state, skipped=skipped, is_git=discovery.is_git)
+            return
+        derived: dict[str, object] = {"persist": self._persist, **self._seed_ranks(files)}
         self._state = IndexState(
             root=self.root,
             files=files,
             skipped=skipped,
             is_git=discovery.is_git,
-            version=self._state.version + 1,
+            version=old.version + 1,
+            _derived=derived,
         )
 
     def refresh(self, paths: Iterable[str | Path] | None = None) -> RefreshStats:
@@ -371,12 +508,9 @@ class ProjectIndex:
                 files[rel] = parsed
                 stats.parsed += 1
             if stats.parsed or stats.removed or stats.skipped:
-                self._state = IndexState(
-                    root=self.root,
-                    files=files,
-                    skipped=tuple(sorted(skipped.values(), key=lambda s: s.rel)),
-                    is_git=state.is_git,
-                    version=state.version + 1,
+                changed = {r for r in rels if files.get(r) is not state.files.get(r)}
+                self._state = replace(
+                    state.evolve(files, changed), skipped=tuple(sorted(skipped.values(), key=lambda s: s.rel))
                 )
                 self._save_cache(files)
             self.last_refresh = stats
@@ -388,10 +522,7 @@ class ProjectIndex:
         if not existing:
             return set()
         if not self._state.is_git:
-            discovery = discover(self.root, self.settings.files)
-            listed = {f.rel for f in discovery.files}
-            return {r for r in existing if r in listed}
-        import subprocess
+            return {r for r in existing if not ignored_outside_git(self.root, r, self.settings.files)}
 
         out = subprocess.run(
             ["git", "-C", str(self.root), "ls-files", "-co", "--exclude-standard", "-z", "--", *existing],
@@ -401,9 +532,7 @@ class ProjectIndex:
         if out.returncode != 0:
             return set(existing)
         listed = {n.decode("utf-8", "surrogateescape") for n in out.stdout.split(b"\0") if n}
-        from assistant.files import _assist_ignores
-
-        ignores = _assist_ignores(self.root, sorted(listed), self.settings.files)
+        ignores = assist_ignores(self.root, sorted(listed), self.settings.files)
         return {r for r in existing if r in listed and not ignores.matches(r)}
 
     def update_text(self, rel: str, text: str) -> None:
@@ -413,10 +542,17 @@ class ProjectIndex:
             old = state.files.get(rel)
             if old is not None and old.overlay == text:
                 return
+            if old is None and not self._may_add(rel):
+                return  # a secret or ignored file open in the editor stays out of every prompt
             size, mtime = (old.size, old.mtime_ns) if old is not None else (len(text.encode()), 0)
             files = dict(state.files)
             files[rel] = _facts_for(rel, text, size, mtime, overlay=text)
-            self._state = replace(state, files=files, version=state.version + 1, _derived={})
+            self._state = state.evolve(files, {rel})
+
+    def _may_add(self, rel: str) -> bool:
+        if not self.settings.files.include_secrets and is_secret_file(rel):
+            return False
+        return not (self.root / rel).exists() or rel in self._allowed([rel])
 
     def clear_text(self, rel: str) -> None:
         """Forget the editor's text for ``rel`` (document closed) and go back to the disk."""
@@ -426,7 +562,7 @@ class ProjectIndex:
                 return
             files = dict(self._state.files)
             files[rel] = replace(old, overlay=None, mtime_ns=-1)  # force a re-parse from disk
-            self._state = replace(self._state, files=files, version=self._state.version + 1, _derived={})
+            self._state = self._state.evolve(files, {rel})
         self.refresh([rel])
 
     def read(self, rel: str) -> str:

@@ -48,6 +48,13 @@ SNIPPET_MAX_TOKENS = 700
 # Lines around the cursor whose identifiers ask for definitions (more above: code reads downwards).
 CURSOR_LINES_BEFORE = 40
 CURSOR_LINES_AFTER = 10
+# The map stops when less room than this is left (no outline is that small with its framing) …
+MAP_MIN_ROOM = FRAME_TOKENS + 8
+# … or after this many ranked files in a row did not fit: what follows ranks lower still.
+MAP_MAX_MISSES = 64
+# A map entry whose full outline is bigger than this shows only its signature lines, so that the map
+# covers more files: a 2,000-token outline of one module is worth less than the names of ten modules.
+MAP_OUTLINE_MAX_TOKENS = 600
 # A file without a grammar is outlined by its first lines.
 PLAIN_OUTLINE_LINES = 12
 # At most this many snippets per name (a name defined in several imported files).
@@ -306,14 +313,59 @@ def plain_outline(text: str) -> str:
     return "\n".join([*lines[:PLAIN_OUTLINE_LINES], "…"])
 
 
-def _add_outline(sel: _Selection, state: IndexState, group: int, rel: str, limit: int | None = None) -> bool:
+def signature_outline(state: IndexState, rel: str) -> str:
+    """The tersest outline: one line per public definition, indented by nesting (no imports or docs).
+
+    ``_private`` helpers are left out: a map is read for what a module offers, not how it works.
+    """
+    defs = state.files[rel].facts.definitions
+    lines: list[str] = []
+    open_ends: list[int] = []
+    for d in defs:
+        while open_ends and d.start_line > open_ends[-1]:
+            open_ends.pop()
+        private = d.name.startswith("_") and not (d.name.startswith("__") and d.name.endswith("__"))
+        if not private:
+            lines.append("    " * len(open_ends) + d.signature)
+        open_ends.append(d.end_line)
+    return "\n".join(lines)
+
+
+def _add_outline(
+    sel: _Selection,
+    state: IndexState,
+    group: int,
+    rel: str,
+    limit: int | None = None,
+    *,
+    compact: bool = False,
+) -> bool:
+    """Add ``rel`` as an outline; with ``compact`` a big outline shrinks to its signature lines."""
     entry = state.files.get(rel)
     if entry is None or sel.has_file(rel):
         return False
     text = entry.outline
     if not text and entry.facts.language is None:
         text = plain_outline(state.text(rel))
-    return sel.add(group, rel, "outline", redact(text), limit=limit)
+    text = redact(text)
+    if compact and _token_cache.count(sel.counter, text) > MAP_OUTLINE_MAX_TOKENS and entry.facts.definitions:
+        text = _fit_lines(redact(signature_outline(state, rel)), MAP_OUTLINE_MAX_TOKENS, sel.counter)
+    return sel.add(group, rel, "outline", text, limit=limit)
+
+
+def _fit_lines(text: str, budget: int, counter: TokenCounter) -> str:
+    """The first lines of ``text`` that fit ``budget`` tokens, with a line saying how many were left out."""
+    if _token_cache.count(counter, text) <= budget:
+        return text
+    lines = text.split("\n")
+    lo, hi = 0, len(lines)
+    while lo < hi:  # the largest number of lines that fits, marker included
+        mid = (lo + hi + 1) // 2
+        if counter.count("\n".join([*lines[:mid], f"… {len(lines) - mid} more"])) <= budget:
+            lo = mid
+        else:
+            hi = mid - 1
+    return "\n".join([*lines[:lo], f"… {len(lines) - lo} more"])
 
 
 def _add_full(sel: _Selection, state: IndexState, group: int, rel: str, limit: int | None = None) -> bool:
@@ -333,10 +385,16 @@ def _add_snippet(sel: _Selection, state: IndexState, rel: str, d: Definition, te
 
 
 def _add_map(sel: _Selection, state: IndexState, order: Iterable[str], limit: int | None = None) -> None:
+    """Outlines in rank order while they fit; gives up after a run of misses (the rest ranks lower)."""
+    cap = limit if limit is not None else sel.budget
+    misses = 0
     for rel in order:
-        if sel.used + FRAME_TOKENS > (limit if limit is not None else sel.budget):
+        if cap - sel.used < MAP_MIN_ROOM or misses >= MAP_MAX_MISSES:
             break
-        _add_outline(sel, state, G_MAP, rel, limit=limit)
+        if _add_outline(sel, state, G_MAP, rel, limit=limit, compact=True):
+            misses = 0
+        elif rel in state.files and not sel.has_file(rel):
+            misses += 1
 
 
 # --------------------------------------------------------------------------- focus kinds

@@ -17,7 +17,8 @@ from assistant.index import MAX_DEFINERS, IndexState
 
 DAMPING = 0.85
 # Power iteration stops when the L1 change is below this, or after MAX_ITERATIONS.
-TOLERANCE = 1e-6
+# Only the order of files matters, and ranks below 1e-5 of the mass are the map's tail anyway.
+TOLERANCE = 1e-5
 MAX_ITERATIONS = 50
 # Importing a file says more than sharing one name with it.
 IMPORT_WEIGHT = 4.0
@@ -33,24 +34,30 @@ def build_graph(state: IndexState) -> Graph:
     """Nodes (sorted rels) and, per node, its weighted out-edges (target index, weight), sorted."""
     nodes = tuple(sorted(state.files))
     position = {rel: i for i, rel in enumerate(nodes)}
-    definers = state.definers()
     imports = state.imports_of()
+    # name -> (weight, definer positions), for the names that can link files at all.
+    linking: dict[str, tuple[float, tuple[int, ...]]] = {}
+    for name, found in state.definers().items():
+        if len(name) < MIN_NAME_LENGTH:
+            continue
+        targets = tuple(sorted({position[r] for r, _ in found}))
+        if len(targets) > MAX_DEFINERS:
+            continue
+        w = 1.0 / math.sqrt(len(targets))
+        if name.startswith("_"):
+            w *= PRIVATE_NAME_FACTOR
+        linking[name] = (w, targets)
     edges: list[list[tuple[int, float]]] = []
-    for rel in nodes:
+    for i, rel in enumerate(nodes):
         weights: dict[int, float] = {}
         for name in state.files[rel].facts.references:
-            found = definers.get(name)
-            if not found or len(name) < MIN_NAME_LENGTH:
+            link = linking.get(name)
+            if link is None:
                 continue
-            targets = sorted({r for r, _ in found if r != rel})
-            if not targets or len(targets) > MAX_DEFINERS:
-                continue
-            w = 1.0 / math.sqrt(len(targets))
-            if name.startswith("_"):
-                w *= PRIVATE_NAME_FACTOR
-            for t in targets:
-                j = position[t]
-                weights[j] = weights.get(j, 0.0) + w
+            w, targets = link
+            for j in targets:
+                if j != i:
+                    weights[j] = weights.get(j, 0.0) + w
         for t in imports.get(rel, ()):
             j = position.get(t)
             if j is not None:
@@ -110,6 +117,9 @@ def global_rank(state: IndexState) -> dict[str, float]:
 
 def ranked_files(state: IndexState, focus: Iterable[str] = ()) -> list[str]:
     """All files, most central to ``focus`` first; ties broken by path so the order is stable."""
-    focus = [f for f in focus if f in state.files]
-    ranks = pagerank(graph_for(state), {f: 1.0 for f in focus}) if focus else global_rank(state)
+    focus = sorted({f for f in focus if f in state.files})
+    if focus and len(focus) < len(state.files):
+        ranks = pagerank(graph_for(state), dict.fromkeys(focus, 1.0))
+    else:  # no focus, or all of it: the unpersonalised ranking, memoised
+        ranks = global_rank(state)
     return sorted(state.files, key=lambda rel: (-round(ranks.get(rel, 0.0), 12), rel))

