@@ -199,46 +199,44 @@ def _definitions(language: str, src: bytes, captures: dict[str, list[Node]]) -> 
         kind = capture[len("name.definition.") :]
         spans = {(node.start_byte, node.end_byte): node for node in captures.get("definition." + kind, ())}
         for name_node in name_nodes:
-            definition = name_node.parent
-            while definition is not None and (definition.start_byte, definition.end_byte) not in spans:
-                definition = definition.parent
-            if definition is None:
+            above = name_node.parent
+            while above is not None and (above.start_byte, above.end_byte) not in spans:
+                above = above.parent
+            if above is None:
                 continue
-            definition = spans[(definition.start_byte, definition.end_byte)]
-            key = (definition.start_byte, definition.end_byte, name_node.start_byte)
+            node = spans[(above.start_byte, above.end_byte)]
+            key = (node.start_byte, node.end_byte, name_node.start_byte)
             previous = raws.get(key)
             if previous is None or (previous.kind in GENERIC_KINDS and kind not in GENERIC_KINDS):
-                raws[key] = _Raw(definition, name_node, kind)
+                raws[key] = _Raw(node, name_node, kind)
     built = [_build(language, src, raw) for raw in raws.values() if not _is_local_declaration(raw.node)]
     built.sort(key=lambda item: (item[0].start_byte, -item[0].end_byte, item[0].name))
     definitions: list[Definition] = []
     stack: list[Definition] = []
-    for definition, explicit_parent in built:
-        while stack and not (
-            stack[-1].start_byte <= definition.start_byte and definition.end_byte <= stack[-1].end_byte
-        ):
+    for item, explicit_parent in built:
+        while stack and not (stack[-1].start_byte <= item.start_byte and item.end_byte <= stack[-1].end_byte):
             stack.pop()
         enclosing = stack[-1] if stack else None
-        kind, parent = definition.kind, explicit_parent
+        kind, parent = item.kind, explicit_parent
         if enclosing is not None:
             if parent is None:
                 parent = enclosing.name
             if kind == "function" and enclosing.kind in CLASS_LIKE_KINDS:
                 kind = "method"
-        if kind != definition.kind or parent != definition.parent:
-            definition = Definition(
-                definition.name,
+        if kind != item.kind or parent != item.parent:
+            item = Definition(
+                item.name,
                 kind,
-                definition.signature,
-                definition.start_line,
-                definition.end_line,
-                definition.start_byte,
-                definition.end_byte,
-                definition.docstring,
+                item.signature,
+                item.start_line,
+                item.end_line,
+                item.start_byte,
+                item.end_byte,
+                item.docstring,
                 parent,
             )
-        definitions.append(definition)
-        stack.append(definition)
+        definitions.append(item)
+        stack.append(item)
     return definitions
 
 
@@ -278,7 +276,8 @@ def _outer(language: str, node: Node) -> tuple[Node, Node | None]:
 
 def _value(node: Node) -> Node | None:
     """The value node of an assignment-like definition (Python ``right``, C-family ``value``)."""
-    candidates = [node, *node.named_children[:1]]
+    first = node.named_child(0)
+    candidates = [node] if first is None else [node, first]
     declarator = node.child_by_field_name("declarator")
     if declarator is not None:
         candidates.append(declarator)
@@ -456,11 +455,15 @@ def _python_docstring(src: bytes, node: Node) -> str | None:
     body = node.child_by_field_name("body")
     if body is None or body.named_child_count == 0:
         return None
-    first = body.named_children[0]
-    if first.type != "expression_statement" or first.named_child_count != 1:
+    index = 0
+    first = body.named_child(0)
+    while first is not None and first.type == "comment":  # comments are not statements
+        index += 1
+        first = body.named_child(index)
+    if first is None or first.type != "expression_statement" or first.named_child_count != 1:
         return None
-    string = first.named_children[0]
-    if string.type != "string":
+    string = first.named_child(0)
+    if string is None or string.type != "string":
         return None
     raw = _text(src, string.start_byte, string.end_byte)
     match = PY_STRING_PREFIX.match(raw)
@@ -535,7 +538,7 @@ def _rust_use_paths(src: bytes, node: Node, prefix: str) -> list[str]:
         path = node.child_by_field_name("path")
         return _rust_use_paths(src, path, prefix) if path is not None else []
     if kind == "use_wildcard":
-        inner = node.named_children[0] if node.named_child_count else None
+        inner = node.named_child(0)
         if inner is None:
             return [prefix] if prefix else []
         return [_join_rust(prefix, _text(src, inner.start_byte, inner.end_byte))]
