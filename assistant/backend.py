@@ -232,6 +232,7 @@ class Backend:
         self._info: ModelInfo | None = None
         self._counter: TokenCounter | None = None
         self._info_lock: asyncio.Lock | None = None
+        self._counter_lock: asyncio.Lock | None = None
         # ≥ 1: how much the server's prompt_eval_count exceeded our estimate (widens budgets).
         self.calibration = 1.0
 
@@ -384,36 +385,61 @@ class Backend:
         )
 
     async def show_verbose(self) -> dict[str, Any]:
-        """Raw ``/api/show`` with ``"verbose": true`` (the 0.6.3 client's ``show()`` cannot ask for it)."""
+        """Raw ``/api/show`` with ``"verbose": true`` (the 0.6.3 client's ``show()`` cannot ask for it).
+
+        The answer carries the whole vocabulary (several MB for a 150k-token model): it is parsed in a
+        worker thread so an editor's event loop keeps serving meanwhile.
+        """
 
         async def fetch(client: ollama.AsyncClient, host: str) -> dict[str, Any]:
             response = await client._client.post("/api/show", json={"model": self.model, "verbose": True})
             if response.status_code >= 400:
                 raise ResponseError(response.text, response.status_code)
-            return dict(response.json())
+            return dict(await asyncio.to_thread(json.loads, response.content))
 
         return await self._call(f"show {self.model} (verbose)", fetch)
 
     async def counter(self) -> TokenCounter:
-        """The model's exact tokenizer when its vocabulary is BPE, else the offline counter with margin."""
+        """The model's exact tokenizer when its vocabulary is BPE, else the offline counter with margin.
+
+        Built once per backend (concurrent callers wait for the same build), from the disk cache when the
+        model's digest was seen before, in a worker thread (building a 150k-token encoding takes ~1 s).
+        A server that cannot send its vocabulary only costs exactness: the offline counter is used.
+        """
         if self._counter is not None:
             return self._counter
+        if self._counter_lock is None:
+            self._counter_lock = asyncio.Lock()
+        async with self._counter_lock:
+            if self._counter is None:
+                self._counter = await self._load_counter()
+        return self._counter
+
+    async def _load_counter(self) -> TokenCounter:
         info = await self.info()
         from assistant import model_tokenizer
 
         folder = cache_dir(self.settings) / "tokenizers"
-        counter: TokenCounter | None = (
-            model_tokenizer.load_cached(folder, info.digest) if info.digest else None
-        )
+        counter: TokenCounter | None = None
+        if info.digest:
+            counter = await asyncio.to_thread(model_tokenizer.load_cached, folder, info.digest)
         if counter is None and model_tokenizer.may_be_exact(info.model_info):
-            shown = await self.show_verbose()
-            counter = model_tokenizer.counter_from_model_info(
+            try:
+                shown = await self.show_verbose()
+            except ModelNotFound:
+                raise
+            except BackendError as exc:
+                log.warning(
+                    "cannot read %s's vocabulary (%s); counting with the offline tokenizer", self.model, exc
+                )
+                shown = {}
+            counter = await asyncio.to_thread(
+                model_tokenizer.counter_from_model_info,
                 shown.get("model_info") or {},
                 digest=info.digest,
                 cache_folder=folder if info.digest else None,
             )
-        self._counter = counter or default_counter()
-        return self._counter
+        return counter or default_counter()
 
     def template_overhead(self, info: ModelInfo, counter: TokenCounter) -> int:
         """Tokens the server adds around a prompt: the template text, the Modelfile SYSTEM, a BOS."""

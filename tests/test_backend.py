@@ -385,7 +385,7 @@ async def test_every_host_down_is_backend_unavailable(tmp_path: Path) -> None:
 
 async def test_first_token_timeout(backend: Backend, coder: OllamaFake) -> None:
     await backend.info()
-    backend.first_token_timeout = 0.3
+    backend.first_token_timeout = 1.0
     coder.script(Reply("late", first_byte_delay=30), model=CODER)
     with pytest.raises(BackendTimeout, match="sent nothing") as info:
         await backend.generate("hello")
@@ -395,7 +395,7 @@ async def test_first_token_timeout(backend: Backend, coder: OllamaFake) -> None:
 
 async def test_idle_timeout_between_chunks(backend: Backend, coder: OllamaFake) -> None:
     await backend.info()
-    backend.idle_timeout = 0.3
+    backend.idle_timeout = 1.0
     coder.script(Reply("a b c d e f", stall_after=2, stall_seconds=30), model=CODER)
     seen: list[str] = []
     with pytest.raises(BackendTimeout, match="stopped streaming"):
