@@ -143,7 +143,7 @@ async def _check_role(
     try:
         info = await backend.info()
     except ModelNotFound:
-        roles = {r: settings.role(r).model for r in ROLES}
+        roles: dict[str, str] = {r: settings.role(r).model for r in ROLES}
         checks.append(
             Check("model", subject, "problem", "not on this server", model_hint(backend.model, roles))
         )
