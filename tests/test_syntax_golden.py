@@ -198,3 +198,19 @@ def test_outline_is_much_smaller_than_a_real_file() -> None:
     outline_tokens = counter.count(outline(text, facts))
     assert outline_tokens * 4 < file_tokens, (outline_tokens, file_tokens)
     assert "class ArgumentParser(_AttributeHolder, _ActionsContainer):" in outline(text, facts)
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.name)
+def test_truncated_files_never_crash(source: Path) -> None:
+    """Cut every golden file at many points (mid-token, mid-string, mid-multibyte-free) and parse:
+    half-typed code in an editor looks like this."""
+    text = source.read_text(encoding="utf-8")
+    for cut in range(0, len(text), 41):
+        partial = text[:cut]
+        facts = parse_source(source.name, partial)
+        data = partial.encode()
+        for d in facts.definitions:
+            assert 0 <= d.start_byte <= d.end_byte <= len(data)
+            assert 0 <= d.start_line <= d.end_line <= partial.count("\n")
+            assert "\n" not in d.signature
+        assert isinstance(outline(partial, facts), str)

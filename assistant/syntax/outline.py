@@ -17,13 +17,15 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
+from assistant.syntax.languages import GRAMMARS
 from assistant.syntax.tags import (
     CLASS_LIKE_KINDS,
     ELLIPSIS,
     Definition,
     FileFacts,
-    _cut,
+    block_docstring,
     collapse,
+    cut_line,
     parse_source,
     parsed,
     trimmed_end,
@@ -61,7 +63,7 @@ def parse_and_outline(rel_path: str, text: str) -> tuple[FileFacts, str]:
 
 def outline(text: str, facts: FileFacts) -> str:
     """The file's outline (see module doc); empty for unknown languages and files with nothing to show."""
-    if facts.language is None:
+    if facts.language not in GRAMMARS:  # plain text, or facts from a newer cache format
         return ""
     result = parsed(facts.language, text)
     src, tree = result.src, result.tree
@@ -71,7 +73,7 @@ def outline(text: str, facts: FileFacts) -> str:
     renderer = _Renderer(facts.language, lines, src, tree.root_node)
     out: list[str] = []
     if facts.language == "python":
-        module_doc = _python_module_doc(src, tree.root_node)
+        module_doc = block_docstring(src, tree.root_node)
         if module_doc:
             out.extend([f'"""{module_doc}"""', ""])
     renderer.render_level(items, "", "", out, top=True)
@@ -109,16 +111,6 @@ def _items(facts: FileFacts, src: bytes, captures: dict[str, list[Node]]) -> lis
             roots.append(item)
         stack.append(item)
     return roots
-
-
-def _python_module_doc(src: bytes, root: Node) -> str | None:
-    from assistant.syntax.tags import _python_docstring
-
-    class _Module:  # adapts the module node to the "body" lookup of _python_docstring
-        def child_by_field_name(self, name: str) -> Node | None:
-            return root if name == "body" else None
-
-    return _python_docstring(src, _Module())  # type: ignore[arg-type]
 
 
 def _node_text(src: bytes, node: Node) -> str:
@@ -205,9 +197,11 @@ class _Renderer:
         if item.keep == "import" and len(rows) <= MAX_IMPORT_LINES:
             out.extend(_reindent(row, src_indent, out_indent) for row in rows)
         elif len(rows) == 1:
-            out.append(_cut(_reindent(rows[0], src_indent, out_indent), len(out_indent) + MAX_FIELD_CHARS))
+            out.append(
+                cut_line(_reindent(rows[0], src_indent, out_indent), len(out_indent) + MAX_FIELD_CHARS)
+            )
         else:
-            out.append(out_indent + _cut(collapse(" ".join(rows)), MAX_FIELD_CHARS))
+            out.append(out_indent + cut_line(collapse(" ".join(rows)), MAX_FIELD_CHARS))
 
     def node_of(self, definition: Definition) -> Node | None:
         node = self.root.descendant_for_byte_range(definition.start_byte, definition.end_byte)

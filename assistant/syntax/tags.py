@@ -179,7 +179,7 @@ def collapse(text: str) -> str:
     return line.replace("( ", "(").replace(" )", ")").replace("[ ", "[").replace(" ]", "]")
 
 
-def _cut(line: str, limit: int) -> str:
+def cut_line(line: str, limit: int) -> str:
     return line if len(line) <= limit else line[: limit - 2].rstrip() + " " + ELLIPSIS
 
 
@@ -240,6 +240,11 @@ def _definitions(language: str, src: bytes, captures: dict[str, list[Node]]) -> 
     return definitions
 
 
+def _named_child(node: Node, index: int) -> Node | None:
+    """``node.named_child(index)``, or None past the end (py-tree-sitter raises IndexError there)."""
+    return node.named_child(index) if index < node.named_child_count else None
+
+
 def _is_local_declaration(node: Node) -> bool:
     """A C/C++ ``declaration`` inside a function body: a local, not a prototype worth listing."""
     if node.type != "declaration":
@@ -276,7 +281,7 @@ def _outer(language: str, node: Node) -> tuple[Node, Node | None]:
 
 def _value(node: Node) -> Node | None:
     """The value node of an assignment-like definition (Python ``right``, C-family ``value``)."""
-    first = node.named_child(0)
+    first = _named_child(node, 0)
     candidates = [node] if first is None else [node, first]
     declarator = node.child_by_field_name("declarator")
     if declarator is not None:
@@ -406,7 +411,7 @@ def _build(language: str, src: bytes, raw: _Raw) -> tuple[Definition, str | None
                 signature += " { " + ELLIPSIS + " } " + collapse(_text(src, closing, node.end_byte))
     else:
         signature = collapse(_text(src, sig_start, node.end_byte))
-    signature = _cut(prefix + signature.rstrip(";").rstrip(), MAX_SIGNATURE_CHARS)
+    signature = cut_line(prefix + signature.rstrip(";").rstrip(), MAX_SIGNATURE_CHARS)
 
     docstring = _python_docstring(src, node) if language == "python" else _doc_comment(src, outer)
     end_byte, end_line = trimmed_end(src, outer)
@@ -453,16 +458,19 @@ def _first_line(lines: list[str]) -> str | None:
 
 def _python_docstring(src: bytes, node: Node) -> str | None:
     body = node.child_by_field_name("body")
-    if body is None or body.named_child_count == 0:
-        return None
+    return block_docstring(src, body) if body is not None else None
+
+
+def block_docstring(src: bytes, body: Node) -> str | None:
+    """First line of the docstring opening a Python block (or module), if there is one."""
     index = 0
-    first = body.named_child(0)
+    first = _named_child(body, 0)
     while first is not None and first.type == "comment":  # comments are not statements
         index += 1
-        first = body.named_child(index)
+        first = _named_child(body, index)
     if first is None or first.type != "expression_statement" or first.named_child_count != 1:
         return None
-    string = first.named_child(0)
+    string = _named_child(first, 0)
     if string is None or string.type != "string":
         return None
     raw = _text(src, string.start_byte, string.end_byte)
@@ -538,7 +546,7 @@ def _rust_use_paths(src: bytes, node: Node, prefix: str) -> list[str]:
         path = node.child_by_field_name("path")
         return _rust_use_paths(src, path, prefix) if path is not None else []
     if kind == "use_wildcard":
-        inner = node.named_child(0)
+        inner = _named_child(node, 0)
         if inner is None:
             return [prefix] if prefix else []
         return [_join_rust(prefix, _text(src, inner.start_byte, inner.end_byte))]
