@@ -10,7 +10,6 @@ Ollama try to download it from its registry, which on an air-gapped GPU server f
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,9 +91,7 @@ def _resolve_file(plan: SetupPlan, ref: str) -> Path:
 
 async def _upload(client: ollama.AsyncClient, path: Path, progress: Progress) -> str:
     progress(f"uploading {path.name}")
-    digest = "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
-    await client.create_blob(path)
-    return digest
+    return await client.create_blob(path)
 
 
 async def _base_present(client: ollama.AsyncClient, base: str) -> bool:

@@ -289,6 +289,8 @@ class OllamaFake:
         self.requests: list[RecordedRequest] = []
         self.disconnects: list[Disconnect] = []
         self.pull_attempts: list[str] = []
+        # Uploaded blobs (digest -> size), for creates from a GGUF file or with adapters.
+        self.blobs: dict[str, int] = {}
         self._scripts: dict[str | None, deque[ReplySource]] = {}
         self._counter = counter
         self.default_reply = default_reply
@@ -467,6 +469,15 @@ class _Handler(BaseHTTPRequestHandler):
         return self.server.fake
 
     def _read_body(self) -> Any:
+        data = self._read_raw()
+        if not data:
+            return {}
+        try:
+            return json.loads(data)
+        except ValueError:
+            return None
+
+    def _read_raw(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             data = b""
@@ -479,12 +490,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.rfile.readline()
         else:
             data = self.rfile.read(length) if length else b""
-        if not data:
-            return {}
-        try:
-            return json.loads(data)
-        except ValueError:
-            return None
+        return data
 
     def _send_json(self, status: int, obj: Any) -> None:
         data = json.dumps(obj).encode()
@@ -622,7 +628,27 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_HEAD(self) -> None:
         self._record(None)
-        self.send_response(200)
+        status = 200
+        if self.path.startswith("/api/blobs/"):
+            with self.fake._lock:
+                status = 200 if self.path.removeprefix("/api/blobs/") in self.fake.blobs else 404
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def _upload_blob(self) -> None:
+        """``POST /api/blobs/sha256:<hex>``: store the body if it hashes to the digest in the path."""
+        digest = self.path.removeprefix("/api/blobs/")
+        data = self._read_raw()
+        self._record({"bytes": len(data)})
+        if not self._authorized():
+            return
+        if "sha256:" + hashlib.sha256(data).hexdigest() != digest:
+            self._error(400, "digest mismatch")
+            return
+        with self.fake._lock:
+            self.fake.blobs[digest] = len(data)
+        self.send_response(201)
         self.send_header("Content-Length", "0")
         self.end_headers()
 
@@ -642,6 +668,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(404, "404 page not found")
 
     def do_POST(self) -> None:
+        if self.path.startswith("/api/blobs/"):
+            self._upload_blob()
+            return
         body = self._read_body()
         self._record(body)
         if not self._authorized():
@@ -701,6 +730,15 @@ class _Handler(BaseHTTPRequestHandler):
             return
         stream = body.get("stream", True)
         statuses: list[dict[str, Any]] = []
+        for digest in [*(body.get("files") or {}).values(), *(body.get("adapters") or {}).values()]:
+            with self.fake._lock:
+                known = digest in self.fake.blobs
+            if not known:
+                self._error(400, f"blob {digest} not found")
+                return
+        if not base_name and not body.get("files"):
+            self._error(400, "neither 'from' or 'files' was specified")
+            return
         base = self._lookup(base_name) if base_name else None
         if base_name and base is None:
             # A missing base makes the real server pull it from its registry.

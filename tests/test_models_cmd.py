@@ -142,3 +142,35 @@ def test_list_json_and_missing_model(server: OllamaFake, capsys: pytest.CaptureF
     assert rows["completion"]["capabilities"] == ["completion", "insert"]
     assert not rows["analysis"]["present"]
     assert "assist models setup" in rows["analysis"]["error"]
+
+
+def test_setup_from_a_gguf_file_uploads_blobs(
+    ollama_fake: OllamaFake, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import hashlib
+
+    weights = tmp_path / "tiny.gguf"
+    weights.write_bytes(b"GGUF" + bytes(range(256)) * 64)
+    adapter = tmp_path / "lora.gguf"
+    adapter.write_bytes(b"GGUF-adapter")
+    path = tmp_path / "Local.Modelfile"
+    path.write_text("FROM ./tiny.gguf\nADAPTER ./lora.gguf\nPARAMETER num_ctx 2048\n")
+    assert main(["models", "setup", str(path), "--host", ollama_fake.url]) == 0
+    body = creates(ollama_fake)[0]
+    digest = "sha256:" + hashlib.sha256(weights.read_bytes()).hexdigest()
+    assert body["model"] == "local"
+    assert "from" not in body
+    assert body["files"] == {"tiny.gguf": digest}
+    assert body["adapters"] == {"lora.gguf": "sha256:" + hashlib.sha256(b"GGUF-adapter").hexdigest()}
+    assert ollama_fake.blobs[digest] == weights.stat().st_size
+    assert "uploading tiny.gguf" in capsys.readouterr().err
+
+
+def test_setup_with_a_missing_local_file(
+    ollama_fake: OllamaFake, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "Local.Modelfile"
+    path.write_text("FROM ./absent.gguf\n")
+    assert main(["models", "setup", str(path), "--host", ollama_fake.url]) == 2
+    assert "absent.gguf is not a file" in capsys.readouterr().err
+    assert creates(ollama_fake) == []
