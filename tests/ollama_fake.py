@@ -1056,9 +1056,11 @@ def main(argv: list[str] | None = None) -> int:
         _answer_format_requests_with(fake, args.format_reply)
     for name in args.model or ["assist-completion", "assist-coder"]:
         completion = "completion" in name
+        # As the shipped Modelfiles create them (modelfiles/Completion.Modelfile, Coder.Modelfile).
         fake.add_model(
             name,
-            num_ctx=4096 if completion else args.num_ctx,
+            num_ctx=8192 if completion else args.num_ctx,
+            num_predict=128 if completion else 4096,
             capabilities=("completion", "insert") if completion else ("completion", "tools"),
             template=QWEN_TEMPLATE,
             stop=("<|endoftext|>", "<|fim_pad|>", "<|file_sep|>") if completion else ("<|im_end|>",),
