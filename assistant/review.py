@@ -20,6 +20,11 @@ Never writes to the reviewed files: everything here reads; the only output is th
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import math
+import os
 import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -43,7 +48,7 @@ from assistant.tokens import TokenCounter
 if TYPE_CHECKING:
     from assistant.backend import Backend
     from assistant.index import ProjectIndex
-    from assistant.pack import Pack
+    from assistant.syntax import FileFacts
 
 # When the code under review needs several passes, this share of each pass's budget is for code and
 # the rest for context (outlines of what the code uses, a map of the project): without context a
@@ -53,6 +58,17 @@ CODE_SHARE = 0.7
 MIN_CONTEXT_TOKENS = 200
 # A unit is never cut smaller than this many lines when a single definition must be split by lines.
 MIN_CHUNK_LINES = 20
+# A run of lines is estimated from its share of the file's characters, times this (token density varies
+# along a file: a table of numbers is denser than prose); the exact count of each prompt has the last word.
+ESTIMATE_SAFETY = 1.2
+# Tokens of a listing's header and fences, added to every estimate.
+HEADER_TOKENS = 40
+# Whole-file token counts remembered between runs (a few MB of JSON at most).
+COUNT_CACHE_ENTRIES = 20_000
+# Tokens for the blank lines that join the prompt's parts, on top of the parts' own counts.
+JOIN_SLACK_TOKENS = 16
+# Lines shown around a change outside any definition.
+DIFF_CONTEXT_LINES = 3
 # Requests per pass when the answer is not the JSON asked for (a grammar-less server, a cut answer).
 ANSWER_ATTEMPTS = 2
 # Sampling for review: deterministic answers make reruns comparable.
@@ -212,7 +228,7 @@ class Unit:
     end: int  # 1-based, inclusive
     total_lines: int
     text: str
-    tokens: int
+    tokens: int  # exact for a whole file, else an estimate (the pass's prompt is counted exactly)
 
     @property
     def whole_file(self) -> bool:
@@ -235,27 +251,110 @@ class ReviewPass:
         return ", ".join(parts) if len(parts) <= 3 else f"{', '.join(parts[:3])} +{len(parts) - 3}"
 
 
-def number_lines(path: str, lines: Sequence[str], start: int, end: int, changed: frozenset[int]) -> str:
-    """The listing a pass shows: a header, then ``  12 | code`` per line (``+`` for changed lines)."""
-    width = len(str(len(lines)))
-    span = f"lines {start}-{end} of {len(lines)}"
-    out = [f"### {path} ({span})", "```"]
-    for n in range(start, end + 1):
-        mark = CHANGED_MARK if n in changed else PLAIN_MARK
-        out.append(f"{n:>{width}} {mark} {lines[n - 1]}")
-    out.append("```")
-    return "\n".join(out) + "\n"
+def _listing_header(path: str, start: int, end: int, total: int) -> str:
+    return f"### {path} (lines {start}-{end} of {total})\n```\n"
 
 
-def _top_level_spans(path: str, text: str, n_lines: int) -> list[tuple[int, int]]:
+class CountCache:
+    """Token counts of whole listings, kept on disk between runs (keyed by counter and text hash), so a
+    second review of the same files skips counting them: counting is most of planning's time."""
+
+    def __init__(self, path: Path | None, counter: TokenCounter) -> None:
+        self.path = path
+        self.prefix = f"{type(counter).__name__}:{counter.name}:"
+        self.data: dict[str, int] = {}
+        self.dirty = False
+        if path is not None:
+            try:
+                loaded = json.loads(path.read_text(encoding="utf-8"))
+                if isinstance(loaded, dict):
+                    self.data = {str(k): int(v) for k, v in loaded.items() if isinstance(v, int)}
+            except (OSError, ValueError):
+                self.data = {}
+
+    def count(self, counter: TokenCounter, text: str) -> int:
+        key = self.prefix + hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+        n = self.data.get(key)
+        if n is None:
+            n = counter.count(text)
+            self.data[key] = n
+            self.dirty = True
+        return n
+
+    def save(self, keep: int = COUNT_CACHE_ENTRIES) -> None:
+        """Write atomically; a cache that cannot be written is only slower next time."""
+        if self.path is None or not self.dirty:
+            return
+        items = list(self.data.items())[-keep:]
+        with contextlib.suppress(OSError):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(dict(items)), encoding="utf-8")
+            os.replace(tmp, self.path)
+
+
+class Listing:
+    """One file as passes show it: redacted (secrets never reach a prompt; redaction keeps line
+    numbers), numbered, with ``+`` on changed lines.
+
+    Counting tokens is the expensive part of planning, so each file is counted once, whole; a run of
+    its lines is estimated from its share of the characters with a safety factor, and every pass's
+    final prompt is counted exactly before it is sent."""
+
+    def __init__(
+        self,
+        target: TargetFile,
+        counter: TokenCounter,
+        facts: FileFacts | None = None,
+        counts: CountCache | None = None,
+    ) -> None:
+        self.path = target.path
+        self.target = target
+        self._facts = facts
+        lines = redact(target.text).split("\n")
+        if len(lines) > 1 and lines[-1] == "":
+            lines.pop()
+        self.n = len(lines)
+        width = len(str(self.n))
+        changed = target.changed
+        self.numbered = [
+            f"{i:>{width}} {CHANGED_MARK if i in changed else PLAIN_MARK} {line}"
+            for i, line in enumerate(lines, 1)
+        ]
+        self._offsets = [0]
+        for line in self.numbered:
+            self._offsets.append(self._offsets[-1] + len(line) + 1)
+        whole = self.render(1, self.n)
+        self.tokens = counts.count(counter, whole) if counts is not None else counter.count(whole)
+
+    @property
+    def facts(self) -> FileFacts:
+        if self._facts is None:
+            from assistant.syntax import parse_source
+
+            self._facts = parse_source(self.path, self.target.text)
+        return self._facts
+
+    def render(self, start: int, end: int) -> str:
+        body = "\n".join(self.numbered[start - 1 : end])
+        return f"{_listing_header(self.path, start, end, self.n)}{body}\n```\n"
+
+    def estimate(self, start: int, end: int) -> int:
+        if start == 1 and end >= self.n:
+            return self.tokens
+        chars = self._offsets[end] - self._offsets[start - 1]
+        share = chars / max(1, self._offsets[-1])
+        return math.ceil(self.tokens * share * ESTIMATE_SAFETY) + HEADER_TOKENS
+
+    def unit(self, start: int, end: int) -> Unit:
+        return Unit(self.path, start, end, self.n, self.render(start, end), self.estimate(start, end))
+
+
+def _top_level_spans(listing: Listing) -> list[tuple[int, int]]:
     """1-based (start, end) line spans that cover the file in order: each top-level definition, and the
     code between them. Split points that keep definitions whole."""
-    from assistant.syntax import parse_source
-
-    facts = parse_source(path, text)
-    tops = sorted(
-        {(d.start_line + 1, d.end_line + 1) for d in facts.definitions if d.parent is None},
-    )
+    n_lines = listing.n
+    tops = sorted({(d.start_line + 1, d.end_line + 1) for d in listing.facts.definitions if d.parent is None})
     spans: list[tuple[int, int]] = []
     cursor = 1
     for start, end in tops:
@@ -270,58 +369,38 @@ def _top_level_spans(path: str, text: str, n_lines: int) -> list[tuple[int, int]
     return spans
 
 
-def _enclosing_spans(path: str, text: str, n_lines: int, changed: frozenset[int]) -> list[tuple[int, int]]:
+def _enclosing_spans(listing: Listing) -> list[tuple[int, int]]:
     """For a diff: the innermost definitions around changed lines (or a few lines around a change at
     top level), merged where they overlap."""
-    from assistant.syntax import parse_source
-
-    facts = parse_source(path, text)
-    defs = [(d.start_line + 1, d.end_line + 1) for d in facts.definitions]
+    n_lines = listing.n
+    defs = [(d.start_line + 1, d.end_line + 1) for d in listing.facts.definitions]
     spans: list[tuple[int, int]] = []
-    for line in sorted(changed):
+    for line in sorted(listing.target.changed):
         around = [(s, e) for s, e in defs if s <= line <= e]
         if around:
             spans.append(min(around, key=lambda se: (se[1] - se[0], se)))
         else:
-            spans.append((max(1, line - 3), min(n_lines, line + 3)))
+            spans.append((max(1, line - DIFF_CONTEXT_LINES), min(n_lines, line + DIFF_CONTEXT_LINES)))
     merged: list[tuple[int, int]] = []
     for s, e in sorted(spans):
+        s, e = max(1, s), min(n_lines, e)
         if merged and s <= merged[-1][1] + 1:
             merged[-1] = (merged[-1][0], max(merged[-1][1], e))
-        else:
+        elif s <= e:
             merged.append((s, e))
     return merged
 
 
-def units_for_file(
-    target: TargetFile, counter: TokenCounter, max_tokens: int, *, diff_mode: bool
-) -> list[Unit]:
-    """One unit for the file when it fits ``max_tokens``, else the fewest runs of whole spans that do
-    (a span larger than that alone is cut by lines)."""
-    shown = redact(target.text)  # secrets never reach a prompt; redaction keeps line numbers
-    lines = shown.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    n = max(len(lines), 1)
-    if not lines:
-        lines = [""]
-
-    def make(start: int, end: int) -> Unit:
-        text = number_lines(target.path, lines, start, end, target.changed)
-        return Unit(target.path, start, end, len(lines), text, counter.count(text))
-
-    whole = make(1, n)
-    if whole.tokens <= max_tokens:
-        return [whole]
-    spans = (
-        _enclosing_spans(target.path, target.text, n, target.changed)
-        if diff_mode and target.changed
-        else _top_level_spans(target.path, target.text, n)
-    )
-    # Cut spans that are too big on their own into line runs (binary search on the run length).
+def split_ranges(listing: Listing, max_tokens: int, *, diff_mode: bool) -> list[tuple[int, int]]:
+    """The line ranges to review of one file: the whole file when it fits ``max_tokens``, else the
+    fewest runs of whole spans that do (a span larger than that alone is cut by lines)."""
+    fits = listing.estimate
+    if fits(1, listing.n) <= max_tokens:
+        return [(1, listing.n)]
+    spans = _enclosing_spans(listing) if diff_mode and listing.target.changed else _top_level_spans(listing)
     pieces: list[tuple[int, int]] = []
     for s, e in spans:
-        if make(s, e).tokens <= max_tokens:
+        if fits(s, e) <= max_tokens:
             pieces.append((s, e))
             continue
         start = s
@@ -329,55 +408,67 @@ def units_for_file(
             lo, hi = min(MIN_CHUNK_LINES, e - start + 1), e - start + 1
             while lo < hi:
                 mid = (lo + hi + 1) // 2
-                if make(start, start + mid - 1).tokens <= max_tokens:
+                if fits(start, start + mid - 1) <= max_tokens:
                     lo = mid
                 else:
                     hi = mid - 1
             pieces.append((start, start + lo - 1))
             start += lo
     # Greedily join neighbouring pieces while they fit (in a diff, only touching ones).
-    units: list[Unit] = []
-    cur: tuple[int, int] | None = None
+    ranges: list[tuple[int, int]] = []
     for s, e in pieces:
-        if cur is not None and (not diff_mode or s <= cur[1] + 1) and make(cur[0], e).tokens <= max_tokens:
-            cur = (cur[0], e)
-            continue
-        if cur is not None:
-            units.append(make(*cur))
-        cur = (s, e)
-    if cur is not None:
-        units.append(make(*cur))
-    return units
+        if ranges and (not diff_mode or s <= ranges[-1][1] + 1) and fits(ranges[-1][0], e) <= max_tokens:
+            ranges[-1] = (ranges[-1][0], e)
+        else:
+            ranges.append((s, e))
+    return ranges
 
 
-def _context_for(
-    index: ProjectIndex, units: Sequence[Unit], budget: int, counter: TokenCounter
+def units_for_file(listing: Listing, max_tokens: int, *, diff_mode: bool) -> list[Unit]:
+    return [listing.unit(s, e) for s, e in split_ranges(listing, max_tokens, diff_mode=diff_mode)]
+
+
+def shared_context(
+    index: ProjectIndex, target: Sequence[str], exclude: set[str], budget: int, counter: TokenCounter
 ) -> tuple[str, int]:
-    """Project context for a pass within ``budget`` tokens: the packer's items for the pass's files,
-    minus the code the pass already shows in full."""
-    from assistant.pack import FRAME_TOKENS, MIN_BUDGET, Pack, PathsFocus, pack, render
+    """Project context within ``budget`` tokens, the same for every pass of a review: outlines of the
+    files the target imports, then of the rest ranked by the packer's centrality for the target (the
+    target's own files too when it is split over passes: each part then sees the shape of the others).
+
+    One context for all passes means one ranking per review instead of one packing per pass, and
+    prompts that share a long prefix: Ollama reuses its KV cache for it, so the server evaluates the
+    context once, not once per pass (the prefill of a 70B model is most of a pass's time)."""
+    from assistant.pack import FRAME_TOKENS, PACK_OVERHEAD_TOKENS, Pack, PackItem, render
+    from assistant.rank import ranked_files
 
     if budget < MIN_CONTEXT_TOKENS:
         return "", 0
-    shown_whole = {u.path for u in units if u.whole_file}
-    paths = tuple(sorted({u.path for u in units}))
-    # The packer takes the focus files first; give it their cost on top so the rest gets ``budget``.
-    extra = sum(u.tokens + FRAME_TOKENS for u in units if u.whole_file)
-    target = budget + extra
-    for _ in range(4):
-        p: Pack = pack(index, PathsFocus(paths), max(MIN_BUDGET, target), counter)
-        # The pass shows its files' code itself: keep only outlines of files it shows in part.
-        items = tuple(
-            i for i in p.items if i.path not in shown_whole and not (i.path in paths and i.kind == "full")
-        )
-        # Drop from the front (the map of the rest, least specific) until it fits.
-        while items:
-            text = render(Pack(items, budget, 0, p.files_seen, p.files_skipped, p.counter), "markdown")
-            tokens = counter.count(text)
-            if tokens <= budget:
-                return text, tokens
-            items = items[1:]
-        target = int(target * 0.8)
+    state = index.state
+    imports = state.imports_of()
+    in_target = set(target)
+    deps = {d for p in target for d in imports.get(p, ())} - in_target
+    order = ranked_files(state, target)
+    candidates = [r for r in order if r in deps] + [r for r in order if r not in deps]
+    items: list[PackItem] = []
+    used = PACK_OVERHEAD_TOKENS
+    for rel in candidates:
+        entry = state.files.get(rel)
+        if rel in exclude or entry is None or not entry.outline.strip():
+            continue
+        text = redact(entry.outline)
+        tokens = counter.count(text)
+        cost = tokens + counter.count(rel) + FRAME_TOKENS
+        if used + cost > budget:
+            continue  # a smaller outline further down may still fit
+        items.append(PackItem(rel, "outline", text, tokens))
+        used += cost
+    items.sort(key=lambda i: i.path)  # stable order: the prefix must not move between runs either
+    while items:
+        text = render(Pack(tuple(items), budget, used, len(state.files), len(state.skipped)), "markdown")
+        tokens = counter.count(text)
+        if tokens <= budget:
+            return text, tokens
+        items.pop()
     return "", 0
 
 
@@ -403,6 +494,22 @@ def _fill(project: str, scope: str, context: str, code: str) -> str:
     )
 
 
+def _group(units: Sequence[Unit], cap: int) -> list[list[Unit]]:
+    """Consecutive units (sorted by path, so a folder's files travel together) in runs under ``cap``."""
+    groups: list[list[Unit]] = []
+    current: list[Unit] = []
+    used = 0
+    for u in units:
+        if current and used + u.tokens > cap:
+            groups.append(current)
+            current, used = [], 0
+        current.append(u)
+        used += u.tokens
+    if current:
+        groups.append(current)
+    return groups
+
+
 def plan_passes(
     target: ReviewTarget, index: ProjectIndex, budget: int, counter: TokenCounter, *, project: str
 ) -> list[ReviewPass]:
@@ -416,42 +523,75 @@ def plan_passes(
             f"the analysis model's prompt budget ({budget} tokens) is too small to review anything",
             hint="use a model with a larger num_ctx or a smaller num_predict",
         )
-    whole = [units_for_file(f, counter, available, diff_mode=target.diff_mode) for f in target.files]
-    flat = [u for units in whole for u in units]
-    if sum(u.tokens for u in flat) <= available:
-        groups = [flat]
+    state = index.state
+    from assistant.config import cache_dir
+
+    counts = CountCache(cache_dir(index.settings) / "review" / "token-counts.json", counter)
+    listings = {}
+    for f in target.files:
+        entry = state.files.get(f.path)
+        # The index's facts describe the work tree: reusable unless the text reviewed is another
+        # version (staged blobs).
+        facts = None
+        if entry is not None and (not target.diff_mode or f.text == state.text(f.path)):
+            facts = entry.facts
+        listings[f.path] = Listing(f, counter, facts, counts)
+    counts.save()
+    diff = target.diff_mode
+    single = [u for f in target.files for u in units_for_file(listings[f.path], available, diff_mode=diff)]
+    if sum(u.tokens for u in single) <= available:
+        groups = [single]
     else:
         cap = int(available * CODE_SHARE)
-        flat = [u for f in target.files for u in units_for_file(f, counter, cap, diff_mode=target.diff_mode)]
-        groups = []
-        current: list[Unit] = []
-        used = 0
-        for u in flat:
-            if current and used + u.tokens > cap:
-                groups.append(current)
-                current, used = [], 0
-            current.append(u)
-            used += u.tokens
-        if current:
-            groups.append(current)
-    split = len(groups) > 1 or any(not u.whole_file for u in flat)
+        units = [u for f in target.files for u in units_for_file(listings[f.path], cap, diff_mode=diff)]
+        groups = _group(units, cap)
+    split = len(groups) > 1 or any(not u.whole_file for g in groups for u in g)
     scope = scope_text(target.diff_mode, split)
+    frame = counter.count(_fill(project, scope, "", ""))
+    exact: dict[tuple[str, int, int], int] = {}
+
+    def code_tokens(u: Unit) -> int:
+        # Whole files were counted exactly with their listing; a part is counted once, here.
+        if u.whole_file:
+            return u.tokens
+        key = (u.path, u.start, u.end)
+        if key not in exact:
+            exact[key] = counter.count(u.text)
+        return exact[key]
+
+    # Parts are counted separately and summed: a join can only merge tokens, never add one
+    # (JOIN_SLACK_TOKENS covers the separators), so the sum bounds the whole prompt.
+    sized: list[tuple[list[Unit], int]] = []
+    work = list(reversed(groups))
+    while work:
+        units = work.pop()
+        fixed = frame + sum(code_tokens(u) for u in units) + JOIN_SLACK_TOKENS
+        if fixed > budget:
+            # The estimate was low (dense text): halve the group, or the range, and plan again.
+            work.extend(reversed(_halve(units, listings)))
+            continue
+        sized.append((units, fixed))
+    room = budget - max(fixed for _, fixed in sized)
+    paths = [f.path for f in target.files]
+    exclude = set(paths) if not split else set()
+    context, context_tokens = shared_context(index, paths, exclude, room, counter)
     passes: list[ReviewPass] = []
-    for units in groups:
-        code = "\n".join(u.text for u in units)
-        frame = _fill(project, scope, "", code)
-        room = budget - counter.count(frame)
-        context, context_tokens = _context_for(index, units, room, counter)
-        prompt = _fill(project, scope, context, code)
-        tokens = counter.count(prompt)
-        while tokens > budget and context:
-            # Tokens merge differently across the joins; shave the context and retry.
-            room -= tokens - budget + 16
-            context, context_tokens = _context_for(index, units, room, counter)
-            prompt = _fill(project, scope, context, code)
-            tokens = counter.count(prompt)
-        passes.append(ReviewPass(tuple(units), prompt, tokens, context_tokens))
+    for units, fixed in sized:
+        prompt = _fill(project, scope, context, "\n".join(u.text for u in units))
+        passes.append(ReviewPass(tuple(units), prompt, fixed + context_tokens, context_tokens))
     return passes
+
+
+def _halve(units: list[Unit], listings: dict[str, Listing]) -> list[list[Unit]]:
+    if len(units) > 1:
+        mid = len(units) // 2
+        return [units[:mid], units[mid:]]
+    u = units[0]
+    if u.end - u.start + 1 < 2:
+        raise InputError(f"{u.path}:{u.start} is a single line too long for the model's window")
+    mid = (u.start + u.end) // 2
+    listing = listings[u.path]
+    return [[listing.unit(u.start, mid)], [listing.unit(mid + 1, u.end)]]
 
 
 # --------------------------------------------------------------------------- running
