@@ -39,7 +39,8 @@ export class StatusBar implements vscode.Disposable {
     const view = statusView(this.phase, this.server);
     this.item.text = view.text;
     this.item.tooltip = view.tooltip;
-    this.item.accessibilityInformation = { label: `assist: ${view.tooltip.split("\n")[0]}` };
+    const first = view.tooltip.split("\n")[0];
+    this.item.accessibilityInformation = { label: first.startsWith("assist") ? first : `assist: ${first}` };
     this.item.backgroundColor =
       view.severity === "error"
         ? new vscode.ThemeColor("statusBarItem.errorBackground")
