@@ -105,7 +105,7 @@ class ReviewReport:
     notes: tuple[str, ...] = field(default_factory=tuple)  # e.g. files skipped as binary
 
     def counts(self) -> dict[str, int]:
-        counts = {s: 0 for s in reversed(SEVERITIES)}
+        counts: dict[str, int] = {s: 0 for s in reversed(SEVERITIES)}
         for f in self.findings:
             counts[f.severity] += 1
         return counts
@@ -301,7 +301,10 @@ def parse_findings(
     rejected: list[Rejected] = []
     for item in items:
         result = validate_finding(item, sources, root)
-        (kept if isinstance(result, Finding) else rejected).append(result)  # type: ignore[arg-type]
+        if isinstance(result, Finding):
+            kept.append(result)
+        else:
+            rejected.append(result)
     return kept, rejected
 
 

@@ -429,7 +429,12 @@ def units_for_file(listing: Listing, max_tokens: int, *, diff_mode: bool) -> lis
 
 
 def shared_context(
-    index: ProjectIndex, target: Sequence[str], exclude: set[str], budget: int, counter: TokenCounter
+    index: ProjectIndex,
+    target: Sequence[str],
+    exclude: set[str],
+    budget: int,
+    counter: TokenCounter,
+    counts: CountCache | None = None,
 ) -> tuple[str, int]:
     """Project context within ``budget`` tokens, the same for every pass of a review: outlines of the
     files the target imports, then of the rest ranked by the packer's centrality for the target (the
@@ -456,7 +461,7 @@ def shared_context(
         if rel in exclude or entry is None or not entry.outline.strip():
             continue
         text = redact(entry.outline)
-        tokens = counter.count(text)
+        tokens = counts.count(counter, text) if counts is not None else counter.count(text)
         cost = tokens + counter.count(rel) + FRAME_TOKENS
         if used + cost > budget:
             continue  # a smaller outline further down may still fit
@@ -536,7 +541,6 @@ def plan_passes(
         if entry is not None and (not target.diff_mode or f.text == state.text(f.path)):
             facts = entry.facts
         listings[f.path] = Listing(f, counter, facts, counts)
-    counts.save()
     diff = target.diff_mode
     single = [u for f in target.files for u in units_for_file(listings[f.path], available, diff_mode=diff)]
     if sum(u.tokens for u in single) <= available:
@@ -556,7 +560,7 @@ def plan_passes(
             return u.tokens
         key = (u.path, u.start, u.end)
         if key not in exact:
-            exact[key] = counter.count(u.text)
+            exact[key] = counts.count(counter, u.text)
         return exact[key]
 
     # Parts are counted separately and summed: a join can only merge tokens, never add one
@@ -574,7 +578,8 @@ def plan_passes(
     room = budget - max(fixed for _, fixed in sized)
     paths = [f.path for f in target.files]
     exclude = set(paths) if not split else set()
-    context, context_tokens = shared_context(index, paths, exclude, room, counter)
+    context, context_tokens = shared_context(index, paths, exclude, room, counter, counts)
+    counts.save()
     passes: list[ReviewPass] = []
     for units, fixed in sized:
         prompt = _fill(project, scope, context, "\n".join(u.text for u in units))

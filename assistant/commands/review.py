@@ -14,6 +14,10 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from assistant.config import Settings
 
 SEVERITY_CHOICES = ("error", "warning", "info", "never")
 FORMAT_CHOICES = ("text", "json", "sarif", "github")
@@ -133,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _review(
-    args: argparse.Namespace, root: Path, settings: object, fmt: str, fail_on: str, staged: bool
+    args: argparse.Namespace, root: Path, settings: Settings, fmt: str, fail_on: str, staged: bool
 ) -> int:
     from assistant.backend import Backend
     from assistant.findings import at_or_above
@@ -144,7 +148,7 @@ async def _review(
     from assistant.review import collect_target, plan_passes, run_review
 
     with progress_reporter("indexing") as progress:
-        index = ProjectIndex.open(root, settings, progress=progress)  # type: ignore[arg-type]
+        index = ProjectIndex.open(root, settings, progress=progress)
     target = collect_target(index, args.paths, staged=staged, rev=args.diff, cwd=Path.cwd())
     if not target.files:
         what = "nothing staged to review" if staged else f"nothing to review in {target.description}"
@@ -152,7 +156,7 @@ async def _review(
             _warn(note)
         _warn(what)
         return 0
-    async with Backend(settings, "analysis") as backend:  # type: ignore[arg-type]
+    async with Backend(settings, "analysis") as backend:
         counter = await backend.counter()
         budget = await backend.prompt_budget()
         passes = plan_passes(target, index, budget, counter, project=root.name)
