@@ -171,7 +171,12 @@ def collect_target(
     state = index.state
     notes: list[str] = []
     if staged or rev:
+        from assistant.files import git_toplevel
         from assistant.gitdiff import diff_text
+
+        if git_toplevel(index.root) is None:
+            # Outside a work tree `git diff --cached` falls back to --no-index and fails obscurely.
+            raise InputError(f"{index.root} is not a git repository, so it has no staged changes or diff")
 
         diff = diff_text(index.root, rev, staged=staged)
         changed = parse_changed_lines(diff)

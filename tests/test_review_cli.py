@@ -393,3 +393,41 @@ def test_usage_errors(env: OllamaFake, repo: Path, capsys: pytest.CaptureFixture
     with pytest.raises(SystemExit) as exc:
         main(["review", "calc", "--format", "xml"])
     assert exc.value.code == 2
+
+
+def test_non_git_folder_binary_and_secret_files(
+    env: OllamaFake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "plain"
+    write_files(
+        root,
+        {
+            "app.py": module("app", 2, bug_at=0),
+            "logo.png": b"\x89PNG\r\n\x1a\n\x00\x00\x00binary",
+            ".env": "API_KEY=sk-live-123456789012345678901234\n",
+        },
+    )
+    monkeypatch.chdir(root)
+    env.script(reviewer(), model=MODEL)
+    assert main(["review", "."]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("app.py:")
+    prompt = generate_requests(env)[0]["prompt"]
+    assert "sk-live" not in prompt and "PNG" not in prompt  # secrets and binaries never reach a prompt
+    assert main(["review", "logo.png"]) == 2
+    assert "nothing reviewable there" in capsys.readouterr().err
+    assert main(["review", "--staged"]) == 2
+    assert "not a git repository" in capsys.readouterr().err
+
+
+def test_secret_lines_are_redacted_and_findings_still_validate(
+    env: OllamaFake, repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / "calc/keys.py").write_text(
+        'TOKEN = "ghp_' + "a" * 36 + '"\n\n\ndef use(x):\n    return x / 0  # BUG\n'
+    )
+    env.script(reviewer(), model=MODEL)
+    assert main(["review", "calc/keys.py"]) == 1
+    prompt = generate_requests(env)[0]["prompt"]
+    assert "ghp_" + "a" * 36 not in prompt and "REDACTED" in prompt
+    assert capsys.readouterr().out.startswith("calc/keys.py:5: error [bug]")
