@@ -402,11 +402,12 @@ def read_text(path: Path) -> TextContent:
     return decode(data)
 
 
-def decode(data: bytes) -> TextContent:
-    if b"\0" in data[:BINARY_SNIFF_BYTES]:
+def decode(data: bytes, *, sniff: bool = True) -> TextContent:
+    """Bytes to text; with ``sniff``, also tell binary, generated and minified files apart."""
+    if sniff and b"\0" in data[:BINARY_SNIFF_BYTES]:
         return TextContent(text="", binary=True)
     head = data[:GENERATED_SNIFF_BYTES]
-    generated = any(marker in head for marker in GENERATED_MARKERS)
+    generated = sniff and any(marker in head for marker in GENERATED_MARKERS)
     try:
         text = data.decode("utf-8")
         replaced = False
@@ -417,7 +418,7 @@ def decode(data: bytes) -> TextContent:
         text = text[1:]
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if not generated and len(text) > MINIFIED_LINE_CHARS * 4:
+    if sniff and not generated and len(text) > MINIFIED_LINE_CHARS * 4:
         longest = max((len(line) for line in text.split("\n")), default=0)
         lines = text.count("\n") + 1
         generated = longest > MINIFIED_LINE_CHARS and len(text) / lines > MINIFIED_LINE_CHARS / 4

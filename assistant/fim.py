@@ -20,7 +20,7 @@ from functools import lru_cache
 
 from assistant.errors import ConfigError, InputError
 from assistant.index import IndexState, ProjectIndex
-from assistant.pack import CursorFocus, PackItem, pack
+from assistant.pack import CursorFocus, PackItem, pack, redact_cached, token_cache
 from assistant.resources import data_dir
 from assistant.secrets import redact
 from assistant.tokens import TokenCounter
@@ -148,42 +148,56 @@ class CompletionPrompt:
     family: str | None
 
 
+def _blocks(lines: list[str], first_line: int) -> list[list[str]]:
+    """Split lines into blocks that end on absolute multiples of LINE_QUANTUM (the first may be short)."""
+    out: list[list[str]] = []
+    i = 0
+    while i < len(lines):
+        j = i + LINE_QUANTUM - (first_line + i) % LINE_QUANTUM
+        out.append(lines[i:j])
+        i = j
+    return out
+
+
 def _window_prefix(lines: list[str], head: str, budget: int, counter: TokenCounter) -> str:
-    """The end of the text before the cursor, starting on a LINE_QUANTUM boundary, within budget."""
-    full = "\n".join([*lines, head]) if lines else head
-    if counter.count(full) <= budget:
-        return full
-    lo, hi = 0, len(lines)  # smallest start line whose window fits
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if counter.count("\n".join([*lines[mid:], head])) <= budget:
-            hi = mid
-        else:
-            lo = mid + 1
-    start = min(len(lines), math.ceil(lo / LINE_QUANTUM) * LINE_QUANTUM)
-    window = "\n".join([*lines[start:], head])
-    while counter.count(window) > budget and head:
-        head = head[len(head) // 2 :]  # one enormous line: keep its end
-        window = head
-    return window
+    """The end of the text before the cursor, starting on a LINE_QUANTUM boundary, within budget.
+
+    The text is measured in blocks of LINE_QUANTUM lines aligned to absolute line numbers, each counted
+    once and then served from the token cache: a keystroke costs one count of the current line and of the
+    block it sits in, whatever the file's size.
+    """
+    room = budget - counter.count(head)
+    texts: list[str] = []
+    for block in reversed(_blocks(lines, 0)):
+        text = "\n".join(block) + "\n"
+        cost = token_cache.count(counter, text)
+        if cost > room:
+            break
+        room -= cost
+        texts.append(text)
+    if room >= 0:
+        return "".join(reversed(texts)) + head
+    while head and counter.count(head) > budget:  # one enormous line: keep its end
+        head = head[len(head) // 2 :]
+    return head
 
 
-def _window_suffix(tail: str, lines: list[str], budget: int, counter: TokenCounter) -> str:
-    full = "\n".join([tail, *lines])
-    if counter.count(full) <= budget:
-        return full
-    lo, hi = 0, len(lines)  # largest number of lines that fits
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if counter.count("\n".join([tail, *lines[:mid]])) <= budget:
-            lo = mid
-        else:
-            hi = mid - 1
-    end = (lo // LINE_QUANTUM) * LINE_QUANTUM
-    window = "\n".join([tail, *lines[:end]]) if end else tail
-    while counter.count(window) > budget and window:
-        window = window[: len(window) // 2]
-    return window
+def _window_suffix(tail: str, lines: list[str], first_line: int, budget: int, counter: TokenCounter) -> str:
+    """The text after the cursor, ending on a LINE_QUANTUM boundary, within budget (blocks as above)."""
+    room = budget - counter.count(tail)
+    texts: list[str] = []
+    for block in _blocks(lines, first_line):
+        text = "\n" + "\n".join(block)
+        cost = token_cache.count(counter, text)
+        if cost > room:
+            break
+        room -= cost
+        texts.append(text)
+    if room >= 0:
+        return tail + "".join(texts)
+    while tail and counter.count(tail) > budget:
+        tail = tail[: len(tail) // 2]
+    return tail
 
 
 def split_at_cursor(text: str, line: int, column: int) -> tuple[list[str], str, str, list[str]]:
@@ -231,22 +245,45 @@ def build_completion_prompt(
     state = index.state if isinstance(index, ProjectIndex) else index
     text = focus.text if focus.text is not None else state.text(focus.path)
     specials = family.specials() if family else ()
-    before, head, tail, after = split_at_cursor(redact(text), focus.line, focus.column)
+    before, head, tail, after = split_at_cursor(text, focus.line, focus.column)
     local_budget = int(budget * LOCAL_SHARE)
-    prefix = neutralise(_window_prefix(before, head, int(local_budget * PREFIX_SHARE), counter), specials)
-    suffix = neutralise(_window_suffix(tail, after, local_budget - counter.count(prefix), counter), specials)
-    local_used = counter.count(prefix) + counter.count(suffix) + TEMPLATE_OVERHEAD
+    # Windows are cut first and redacted after (cheaper than redacting a whole buffer per keystroke);
+    # the key-material patterns catch a key block that a window boundary cut in half.
+    prefix_raw = _window_prefix(before, head, int(local_budget * PREFIX_SHARE), counter)
+    body = prefix_raw[: len(prefix_raw) - len(head)] if prefix_raw.endswith(head) else ""
+    prefix_parts = [
+        neutralise(redact_cached(body), specials),
+        neutralise(redact(prefix_raw[len(body) :]), specials),
+    ]
+    suffix_budget = local_budget - count_parts(prefix_parts, counter)
+    suffix_raw = _window_suffix(tail, after, focus.line + 1, suffix_budget, counter)
+    cut = len(tail) if suffix_raw.startswith(tail) else len(suffix_raw)
+    suffix_parts = [
+        neutralise(redact(suffix_raw[:cut]), specials),
+        neutralise(redact_cached(suffix_raw[cut:]), specials),
+    ]
+    prefix, suffix = "".join(prefix_parts), "".join(suffix_parts)
+    local_used = count_parts(prefix_parts, counter) + count_parts(suffix_parts, counter) + TEMPLATE_OVERHEAD
     local_reserved = min(local_budget, math.ceil(local_used / LOCAL_QUANTUM) * LOCAL_QUANTUM)
     context_budget = budget - max(local_reserved, local_used)
     items: tuple[PackItem, ...] = ()
     if context_budget >= 64 and (focus.path in state.files or focus.text is not None):
         items = pack(state, focus, context_budget, counter).items
-    prompt = _assemble(family, repo_name, focus.path, items, prefix, suffix, specials)
-    tokens = counter.count(prompt)
-    while tokens > budget and items:  # boundary effects of the framing: drop the least stable item
-        items = items[:-1]
-        prompt = _assemble(family, repo_name, focus.path, items, prefix, suffix, specials)
-        tokens = counter.count(prompt)
+    parts = _assemble(family, repo_name, focus.path, items, prefix_parts, suffix_parts, specials)
+    tokens = count_parts(parts, counter)
+    while tokens > budget:
+        # Boundary effects of framing and redaction: drop the least stable item, then prefix lines.
+        if items:
+            items = items[:-1]
+        elif "\n" in prefix:
+            prefix = prefix.split("\n", LINE_QUANTUM)[-1]
+        elif suffix:
+            suffix = suffix[: len(suffix) // 2]
+        else:
+            prefix = prefix[len(prefix) // 2 :]
+        parts = _assemble(family, repo_name, focus.path, items, [prefix], [suffix], specials)
+        tokens = count_parts(parts, counter)
+    prompt = "".join(parts)
     return CompletionPrompt(prompt, prefix, suffix, items, tokens, budget, family.name if family else None)
 
 
@@ -258,21 +295,39 @@ def _fill(template: str, **values: str) -> str:
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
 
 
+def _fill_parts(template: str, **values: list[str]) -> list[str]:
+    """Like ``_fill`` but keeps the template's literals and each value as separate parts."""
+    parts: list[str] = []
+    pos = 0
+    for m in _PLACEHOLDER.finditer(template):
+        parts.append(template[pos : m.start()])
+        parts.extend(values.get(m.group(1), [m.group(0)]))
+        pos = m.end()
+    parts.append(template[pos:])
+    return [p for p in parts if p]
+
+
 def _assemble(
     family: FimFamily | None,
     repo_name: str,
     path: str,
     items: tuple[PackItem, ...],
-    prefix: str,
-    suffix: str,
+    prefix: list[str],
+    suffix: list[str],
     specials: tuple[str, ...],
-) -> str:
+) -> list[str]:
+    """The prompt as a list of parts whose concatenation is the prompt.
+
+    Counting the parts one by one lets every part that did not change since the last keystroke come
+    from the token cache; each count carries the counter's fixed overhead, which more than covers the
+    tokens that can form across a boundary between parts.
+    """
     items = tuple(
         PackItem(i.path, i.kind, neutralise(i.text, specials), i.tokens, i.start_line, i.end_line, i.symbol)
         for i in items
     )
     if family is None:
-        return _context_as_comments(path, items) + prefix
+        return [p for p in [_context_as_comments(path, items), *prefix] if p]
     parts: list[str] = []
     if family.file:
         if family.repo:
@@ -282,6 +337,10 @@ def _assemble(
             parts.append(_fill(family.current, path=path))
         body_prefix = prefix
     else:
-        body_prefix = _context_as_comments(path, items) + prefix
-    parts.append(_fill(family.fim, prefix=body_prefix, suffix=suffix))
-    return "".join(parts)
+        body_prefix = [_context_as_comments(path, items), *prefix]
+    parts.extend(_fill_parts(family.fim, prefix=body_prefix, suffix=suffix))
+    return [p for p in parts if p]
+
+
+def count_parts(parts: list[str], counter: TokenCounter) -> int:
+    return sum(token_cache.count(counter, p) for p in parts)

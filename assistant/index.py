@@ -18,6 +18,7 @@ import pickle
 import subprocess
 import tempfile
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -44,6 +45,10 @@ from assistant.syntax import Definition, FileFacts, outline, parse_source
 PERSISTED_KEYS = frozenset({"rank.global"})
 # The centrality ranking is reused until this fraction of files changed since it was computed.
 RANK_MAX_STALE_FRACTION = 0.01
+# Decoded texts kept in memory (snippets come from the same few files keystroke after keystroke).
+TEXT_CACHE_FILES = 256
+_TEXTS: OrderedDict[tuple[str, str, int, int], str] = OrderedDict()
+_TEXT_LOCK = threading.Lock()
 # Bump when the cached facts' shape or the parsers' output changes.
 CACHE_FORMAT = 3
 # Below this many files to parse, worker processes cost more than they save.
@@ -173,6 +178,15 @@ class IndexState:
             if age <= max(1, int(len(files) * RANK_MAX_STALE_FRACTION)):
                 new["rank.global"] = old["rank.global"]
                 new["rank.age"] = age
+                if same_paths and "rank.order" in old:
+                    new["rank.order"] = old["rank.order"]
+        if "cursor-map" in old and same_paths:
+            # A cursor's map never shows its own file: it stays valid while only that file changes.
+            new["cursor-map"] = {
+                k: v
+                for k, v in old["cursor-map"].items()
+                if changed <= {k[0]}  # type: ignore[attr-defined]
+            }
         return IndexState(
             root=self.root,
             files=files,
@@ -187,11 +201,23 @@ class IndexState:
         entry = self.files.get(rel)
         if entry is not None and entry.overlay is not None:
             return entry.overlay
+        key = (str(self.root), rel, entry.size, entry.mtime_ns) if entry is not None else None
+        if key is not None:
+            with _TEXT_LOCK:
+                cached = _TEXTS.get(key)
+            if cached is not None:
+                return cached
         try:
             data = (self.root / rel).read_bytes()
         except OSError:
             return ""
-        return decode(data).text
+        text = decode(data, sniff=False).text
+        if key is not None:
+            with _TEXT_LOCK:
+                _TEXTS[key] = text
+                if len(_TEXTS) > TEXT_CACHE_FILES:
+                    _TEXTS.popitem(last=False)
+        return text
 
 
 def _parse_file(root: str, rel: str, size: int, mtime_ns: int) -> IndexedFile | Skipped:
@@ -564,6 +590,21 @@ class ProjectIndex:
             files[rel] = replace(old, overlay=None, mtime_ns=-1)  # force a re-parse from disk
             self._state = self._state.evolve(files, {rel})
         self.refresh([rel])
+
+    def warm(self) -> None:
+        """Build the derived tables (definitions, imports, ranking, tokenizer) ahead of the first request.
+
+        A language server calls this in its background thread right after ``open`` so that the first
+        completion does not pay for them.
+        """
+        from assistant.rank import ranked_order
+        from assistant.tokens import default_counter
+
+        state = self._state
+        state.definers()
+        state.importers_of()
+        ranked_order(state)
+        default_counter().count("warm")
 
     def read(self, rel: str) -> str:
         """Current text of an indexed file (overlay first); FileAccessError if it cannot be read."""

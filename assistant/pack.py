@@ -29,7 +29,7 @@ from typing import Literal
 
 from assistant.errors import InputError
 from assistant.index import IndexState, ProjectIndex
-from assistant.rank import global_rank, ranked_files
+from assistant.rank import global_rank, ranked_files, ranked_order
 from assistant.secrets import redact
 from assistant.syntax import Definition
 from assistant.tokens import TokenCounter
@@ -210,7 +210,28 @@ class TokenCache:
         return n
 
 
-_token_cache = TokenCache()
+token_cache = TokenCache()
+
+
+class RedactCache:
+    """Redacted texts by (hash, length) of the original: outlines are redacted once, not per keystroke."""
+
+    def __init__(self, size: int = 20_000) -> None:
+        self._data: OrderedDict[tuple[int, int], str] = OrderedDict()
+        self._size = size
+
+    def __call__(self, text: str) -> str:
+        key = (hash(text), len(text))
+        out = self._data.get(key)
+        if out is None:
+            out = redact(text)
+            self._data[key] = out
+            if len(self._data) > self._size:
+                self._data.popitem(last=False)
+        return out
+
+
+redact_cached = RedactCache()
 
 
 @dataclass
@@ -222,8 +243,8 @@ class _Selection:
     taken: set[tuple[str, str, str | None]] = field(default_factory=set)
 
     def cost(self, path: str, text: str) -> tuple[int, int]:
-        tokens = _token_cache.count(self.counter, text)
-        return tokens, tokens + _token_cache.count(self.counter, path) + FRAME_TOKENS
+        tokens = token_cache.count(self.counter, text)
+        return tokens, tokens + token_cache.count(self.counter, path) + FRAME_TOKENS
 
     def add(
         self,
@@ -347,15 +368,15 @@ def _add_outline(
     text = entry.outline
     if not text and entry.facts.language is None:
         text = plain_outline(state.text(rel))
-    text = redact(text)
-    if compact and _token_cache.count(sel.counter, text) > MAP_OUTLINE_MAX_TOKENS and entry.facts.definitions:
-        text = _fit_lines(redact(signature_outline(state, rel)), MAP_OUTLINE_MAX_TOKENS, sel.counter)
+    text = redact_cached(text)
+    if compact and token_cache.count(sel.counter, text) > MAP_OUTLINE_MAX_TOKENS and entry.facts.definitions:
+        text = _fit_lines(redact_cached(signature_outline(state, rel)), MAP_OUTLINE_MAX_TOKENS, sel.counter)
     return sel.add(group, rel, "outline", text, limit=limit)
 
 
 def _fit_lines(text: str, budget: int, counter: TokenCounter) -> str:
     """The first lines of ``text`` that fit ``budget`` tokens, with a line saying how many were left out."""
-    if _token_cache.count(counter, text) <= budget:
+    if token_cache.count(counter, text) <= budget:
         return text
     lines = text.split("\n")
     lo, hi = 0, len(lines)
@@ -375,10 +396,10 @@ def _add_full(sel: _Selection, state: IndexState, group: int, rel: str, limit: i
 
 
 def _add_snippet(sel: _Selection, state: IndexState, rel: str, d: Definition, text: str) -> bool:
-    body = redact(definition_text(text, d))
-    tokens = _token_cache.count(sel.counter, body)
+    body = redact_cached(definition_text(text, d))
+    tokens = token_cache.count(sel.counter, body)
     if tokens > SNIPPET_MAX_TOKENS:
-        body = redact(definition_outline(state, rel, d))
+        body = redact_cached(definition_outline(state, rel, d))
     return sel.add(
         G_SNIPPET, rel, "snippet", body, start_line=d.start_line, end_line=d.end_line, symbol=d.name
     )
@@ -431,6 +452,31 @@ def identifiers_near(text: str, line: int, column: int) -> list[str]:
     return names
 
 
+def _add_cursor_map(sel: _Selection, state: IndexState, rel: str, neighbourhood: set[str], cap: int) -> None:
+    """The map part of a cursor pack, memoised: it does not change while one file is being edited.
+
+    The memo lives in the snapshot's derived data under "cursor-map", keyed by the focus file; a new
+    snapshot keeps the entries whose focus file is the only one that changed (see ``IndexState.evolve``).
+    """
+    memo: dict[tuple[str, int, str, tuple[str, ...]], tuple[list[tuple[int, PackItem]], int]]
+    memo = state.derived("cursor-map", dict)  # type: ignore[assignment]
+    key = (rel, cap, sel.counter.name, tuple(sorted(neighbourhood)))
+    hit = memo.get(key)
+    if hit is None:
+        before_items, before_used = len(sel.items), sel.used
+        order = (r for r in ranked_order(state) if r not in neighbourhood)
+        _add_map(sel, state, order, limit=cap)
+        memo[key] = (sel.items[before_items:], sel.used - before_used)
+        return
+    items, used = hit
+    for group, item in items:
+        sel.items.append((group, item))
+        sel.taken.add(
+            (item.path, item.kind, item.symbol if item.symbol is not None else str(item.start_line))
+        )
+    sel.used += used
+
+
 def _pack_cursor(sel: _Selection, state: IndexState, focus: CursorFocus) -> None:
     rel = focus.path
     text = focus.text if focus.text is not None else state.text(rel)
@@ -439,7 +485,6 @@ def _pack_cursor(sel: _Selection, state: IndexState, focus: CursorFocus) -> None
     # 1. Map: most stable (depends only on the project), fixed share.
     ranks = global_rank(state)
     neighbourhood = imported | set(importers) | {rel}
-    order = sorted((r for r in state.files if r not in neighbourhood), key=lambda r: (-ranks.get(r, 0.0), r))
     map_cap = PACK_OVERHEAD_TOKENS + int(sel.budget * CURSOR_MAP_SHARE)
     # 2. Related: the files this one imports, then those importing it; fixed share after the map.
     related_cap = map_cap + int(sel.budget * CURSOR_RELATED_SHARE)
@@ -458,7 +503,7 @@ def _pack_cursor(sel: _Selection, state: IndexState, focus: CursorFocus) -> None
         snippet_specs.extend(found[:SNIPPETS_PER_NAME])
     # Select most important first: snippets, then related, then map — but within fixed caps so that
     # the stable groups take the same items from one keystroke to the next.
-    _add_map(sel, state, order, limit=map_cap)
+    _add_cursor_map(sel, state, rel, neighbourhood, map_cap)
     for r in sorted(imported, key=lambda r: (-ranks.get(r, 0.0), r)):
         _add_outline(sel, state, G_RELATED, r, limit=related_cap)
     for r in importers:

@@ -115,6 +115,14 @@ def global_rank(state: IndexState) -> dict[str, float]:
     return state.derived("rank.global", lambda: pagerank(graph_for(state)))  # type: ignore[return-value]
 
 
+def ranked_order(state: IndexState) -> list[str]:
+    """All files by unpersonalised centrality, memoised with the ranking itself."""
+    ranks = global_rank(state)
+    return state.derived(  # type: ignore[return-value]
+        "rank.order", lambda: sorted(state.files, key=lambda rel: (-round(ranks.get(rel, 0.0), 12), rel))
+    )
+
+
 def ranked_files(state: IndexState, focus: Iterable[str] = ()) -> list[str]:
     """All files, most central to ``focus`` first; ties broken by path so the order is stable."""
     focus = sorted({f for f in focus if f in state.files})

