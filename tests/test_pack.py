@@ -239,3 +239,27 @@ def test_staged_diff(shop: ProjectIndex) -> None:
         diff_text(shop.root, "no-such-rev")
     with pytest.raises(InputError, match="not a git repository"):
         diff_text(shop.root.parent)
+
+
+def test_completion_prompt_never_exceeds_budget_on_real_code(tmp_path: Path) -> None:
+    """Counted as a whole (not by parts, as the builder does), every prompt fits its budget."""
+    import httpx
+
+    source = Path(httpx.__file__).resolve().parent
+    files = {f"httpx/{p.name}": p.read_text(encoding="utf-8") for p in sorted(source.glob("_*.py"))}
+    root = make_repo(tmp_path / "real", files)
+    index = ProjectIndex.open(root, Settings())
+    rng = random.Random(3)
+    fam = family_for("qwen2.5-coder")
+    for _ in range(60):
+        rel = rng.choice(sorted(files))
+        lines = files[rel].split("\n")
+        line = rng.randrange(len(lines))
+        column = rng.randrange(len(lines[line]) + 1)
+        budget = rng.choice([128, 300, 1000, 2500, 4096, 8000])
+        for family in (fam, None):
+            cp = build_completion_prompt(
+                index, CursorFocus(rel, line, column), budget, COUNTER, family, repo_name="real"
+            )
+            assert COUNTER.count(cp.prompt) <= budget, (rel, line, column, budget)
+            assert cp.prefix.endswith(lines[line][:column])
