@@ -27,7 +27,7 @@ import math
 import os
 import subprocess
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,6 +40,7 @@ from assistant.findings import (
     findings_schema,
     merge_findings,
     parse_findings,
+    severity_rank,
 )
 from assistant.secrets import redact
 from assistant.templating import render_prompt
@@ -669,3 +670,53 @@ async def run_review(
         rejected=tuple(run.rejected),
         notes=target.notes,
     )
+
+
+async def consolidate(
+    report: ReviewReport, target: ReviewTarget, backend: Backend, root: Path, *, project: str
+) -> ReviewReport:
+    """Ask the model once more, with ``prompts/review-merge.md``, to drop duplicates and findings that
+    other passes show to be false (a pass sees only part of the code). Opt-in (``--consolidate``): one
+    more long request. The answer may only keep or reword findings: anything not at the location of an
+    input finding is discarded, and what is kept is validated like any other answer."""
+    if report.passes < 2 or len(report.findings) < 2:
+        return report
+    by_path = {f.path: f for f in target.files}
+    sources = {p: SourceFile.from_text(p, f.text) for p, f in by_path.items()}
+    items = []
+    for f in report.findings:
+        lines = sources[f.file].lines
+        quote = lines[f.line - 1] if 0 < f.line <= len(lines) else ""
+        row = {k: v for k, v in f.to_dict().items() if k != "verified"}
+        row.update(quote=redact(quote).strip(), suggestion=f.suggestion or "")
+        items.append(row)
+    prompt = render_prompt(
+        "review-merge", {"project": project, "findings": json.dumps({"findings": items}, indent=1)}
+    )
+    counter = await backend.counter()
+    tokens = counter.count(prompt)
+    if tokens > await backend.prompt_budget():
+        notes = (*report.notes, "too many findings to consolidate in one request; merged without the model")
+        return replace(report, notes=notes)
+    completion = await backend.generate(
+        prompt, format=findings_schema(), options=REVIEW_OPTIONS, expected_prompt_tokens=tokens
+    )
+    try:
+        kept, _rejected = parse_findings(completion.text, sources, str(root))
+    except ValueError:
+        notes = (*report.notes, "the consolidation answer was not usable; findings merged without it")
+        return replace(report, notes=notes)
+    originals = {(f.file, f.line): f for f in report.findings}
+    survivors = [f for f in kept if (f.file, f.line) in originals]
+    # Severity may not be raised by the consolidation: it saw no code, only the findings.
+    survivors = [
+        replace(f, severity=min(f.severity, originals[(f.file, f.line)].severity, key=severity_rank))
+        for f in survivors
+    ]
+    dropped = len(report.findings) - len(merge_findings([survivors]))
+    notes = (
+        (*report.notes, f"consolidation by the model dropped {dropped} finding(s)")
+        if dropped
+        else report.notes
+    )
+    return replace(report, findings=tuple(merge_findings([survivors])), notes=notes)

@@ -431,3 +431,38 @@ def test_secret_lines_are_redacted_and_findings_still_validate(
     prompt = generate_requests(env)[0]["prompt"]
     assert "ghp_" + "a" * 36 not in prompt and "REDACTED" in prompt
     assert capsys.readouterr().out.startswith("calc/keys.py:5: error [bug]")
+
+
+def test_consolidate_lets_the_model_drop_and_lower_but_not_add(
+    env: OllamaFake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env.remove_model(MODEL)
+    env.add_model(MODEL, num_ctx=2600, num_predict=512, template=QWEN_TEMPLATE, stop=("<|im_end|>",))
+    files = {f"pkg/m{i}.py": module(f"m{i}", 12, bug_at=3) for i in range(3)}
+    root = make_repo(tmp_path / "several", files)
+    monkeypatch.chdir(root)
+    merge_prompts: list[str] = []
+    pass_reviewer = reviewer()
+
+    def answer(body: dict[str, Any]) -> str:
+        if "consolidating the findings" not in body["prompt"]:
+            return pass_reviewer(body)
+        merge_prompts.append(body["prompt"])
+        given = json.loads(body["prompt"].split("## Findings", 1)[1])["findings"]
+        assert len(given) == 3 and all(g["quote"] == "return x / 0  # BUG" for g in given)
+        kept = dict(given[0], severity="error", message="Division by zero (consolidated).")
+        lowered = dict(given[1], severity="info")
+        invented = dict(given[2], line=1, end_line=1, quote='"""Module m2."""', message="new finding")
+        return json.dumps({"findings": [kept, lowered, invented]})
+
+    env.script(*[answer for _ in range(40)], model=MODEL)
+    assert main(["review", "pkg", "--format", "json", "--consolidate"]) == 1
+    out, err = capsys.readouterr()
+    data = json.loads(out)
+    assert len(merge_prompts) == 1 and data["passes"] >= 2
+    assert [(f["file"], f["severity"], f["message"]) for f in data["findings"]] == [
+        ("pkg/m0.py", "error", "Division by zero (consolidated)."),
+        ("pkg/m1.py", "info", "Division by zero always raises ZeroDivisionError."),
+    ]
+    assert "consolidation by the model dropped 1 finding(s)" in data["notes"]
+    assert "consolidating 3 findings" in err

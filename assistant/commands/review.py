@@ -57,6 +57,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--strict", action="store_true", help="with --hook: fail when the server cannot be reached"
     )
     p.add_argument("--plan", action="store_true", help="show the passes and their token counts; ask no model")
+    p.add_argument(
+        "--consolidate",
+        action="store_true",
+        help="after several passes, one more request lets the model drop duplicate or refuted findings",
+    )
     add_backend_flags(p)
     p.set_defaults(func=run)
 
@@ -145,7 +150,7 @@ async def _review(
     from assistant.index import ProjectIndex
     from assistant.progress import progress_reporter
     from assistant.report import render, summary_line
-    from assistant.review import collect_target, plan_passes, run_review
+    from assistant.review import collect_target, consolidate, plan_passes, run_review
 
     with progress_reporter("indexing") as progress:
         index = ProjectIndex.open(root, settings, progress=progress)
@@ -168,6 +173,9 @@ async def _review(
             return 0
         with pass_progress() as progress:
             report = await run_review(target, passes, backend, root, progress=progress)
+        if args.consolidate and report.passes > 1 and len(report.findings) > 1:
+            _warn(f"consolidating {len(report.findings)} findings")
+            report = await consolidate(report, target, backend, root, project=root.name)
     text = render(report, fmt, root)
     if args.output:
         write_atomic(Path(args.output), text, overwrite=True)
