@@ -37,7 +37,7 @@ from assistant.errors import AssistError
 if TYPE_CHECKING:
     from assistant.backend import Backend
     from assistant.fim import FimFamily
-    from assistant.index import ProjectIndex
+    from assistant.index import IndexState, ProjectIndex
 
 log = logging.getLogger(__name__)
 
@@ -284,11 +284,12 @@ class CompletionEngine:
         from assistant.fim import build_completion_prompt
         from assistant.pack import CursorFocus
 
-        index = self._index()
+        index: ProjectIndex | IndexState | None = self._index()
         if index is None:
-            from assistant.errors import InputError
+            # The project is still being indexed: complete from the buffer alone rather than not at all.
+            from assistant.index import IndexState
 
-            raise InputError("the project index is still loading")
+            index = IndexState(root=self.root, files={})
         focus = CursorFocus(path=req.rel, line=req.line, column=req.column, text=req.text)
         return build_completion_prompt(index, focus, budget, counter, plan.family, repo_name=self.root.name)
 

@@ -50,8 +50,8 @@ CMD_REVIEW_WORKSPACE = "assist.reviewWorkspace"
 CMD_TOGGLE = "assist.toggleCompletion"
 CMD_DOCTOR = "assist.doctor"
 COMMANDS = (CMD_REVIEW_FILE, CMD_REVIEW_WORKSPACE, CMD_TOGGLE, CMD_DOCTOR)
-# How long a completion waits for the index at start-up before answering from no project at all.
-INDEX_WAIT_SECONDS = 2.0
+# How long a completion waits for the index at start-up before answering from the buffer alone.
+INDEX_WAIT_SECONDS = 0.5
 IDENT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")
 
 
@@ -194,10 +194,11 @@ class AssistServer(LanguageServer):
             return
         self.watcher = watcher
 
-    async def wait_for_index(self) -> ProjectIndex | None:
+    async def wait_for_index(self, timeout: float | None = INDEX_WAIT_SECONDS) -> ProjectIndex | None:
+        """The index once opened; waits at most ``timeout`` seconds (``None``: until it is done)."""
         if self.index is None and self.index_ready is not None and not self.index_ready.is_set():
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(asyncio.shield(self.index_ready.wait()), INDEX_WAIT_SECONDS)
+                await asyncio.wait_for(asyncio.shield(self.index_ready.wait()), timeout)
         return self.index
 
     async def health_check(self, *, startup: bool = False) -> tuple[bool, str]:
@@ -279,6 +280,39 @@ def _word_start(text: str, offset: int) -> int:
     return start
 
 
+def snippet_escape(text: str) -> str:
+    """Plain text as an LSP snippet that expands to exactly that text."""
+    return text.replace("\\", "\\\\").replace("$", "\\$").replace("}", "\\}")
+
+
+def completion_item(
+    word: str, text: str, edit_range: types.Range, model: str, snippets: bool
+) -> types.CompletionItem:
+    """The one classic completion item: it replaces the word being typed (``word``) so that clients which
+    filter by that word keep it. Multi-line text needs snippet format where supported: Neovim's
+    ``vim.lsp.completion`` only inserts the first word of a plain-text edit, but expands a snippet whole."""
+    full = word + text
+    first_line = text.split("\n", 1)[0].strip()
+    label = (word + first_line) if first_line else text.strip().split("\n", 1)[0]
+    return types.CompletionItem(
+        label=label[:80] or "assist",
+        kind=types.CompletionItemKind.Snippet if "\n" in text else types.CompletionItemKind.Text,
+        detail=f"assist ({model})",
+        documentation=types.MarkupContent(kind=types.MarkupKind.PlainText, value=full),
+        filter_text=full,
+        text_edit=types.TextEdit(range=edit_range, new_text=snippet_escape(full) if snippets else full),
+        insert_text_format=types.InsertTextFormat.Snippet if snippets else types.InsertTextFormat.PlainText,
+        sort_text="0",
+        preselect=True,
+    )
+
+
+def _snippets(ls: AssistServer) -> bool:
+    doc = ls.client_capabilities.text_document
+    item = doc.completion.completion_item if doc and doc.completion else None
+    return bool(item and item.snippet_support)
+
+
 def create_server() -> AssistServer:
     ls = AssistServer()
 
@@ -352,29 +386,12 @@ def create_server() -> AssistServer:
         suggestion = await ls.suggest(req, debounce=not invoked, started=started)
         result = types.CompletionList(is_incomplete=True, items=[])
         if suggestion is not None and suggestion.text:
-            # Replace the word being typed so clients that filter by it keep our item.
             start = _word_start(req.text, req.offset)
-            word = req.text[start : req.offset]
-            first_line = suggestion.text.split("\n", 1)[0].strip()
-            label = (word + first_line) if first_line else suggestion.text.strip().split("\n", 1)[0]
             edit_range = types.Range(doc.client_position_at_offset(start), params.position)
-            result.items.append(
-                types.CompletionItem(
-                    label=label[:80] or "assist",
-                    kind=types.CompletionItemKind.Snippet
-                    if "\n" in suggestion.text
-                    else types.CompletionItemKind.Text,
-                    detail=f"assist ({suggestion.model})",
-                    documentation=types.MarkupContent(
-                        kind=types.MarkupKind.PlainText, value=word + suggestion.text
-                    ),
-                    filter_text=word + suggestion.text,
-                    text_edit=types.TextEdit(range=edit_range, new_text=word + suggestion.text),
-                    insert_text_format=types.InsertTextFormat.PlainText,
-                    sort_text="0",
-                    preselect=True,
-                )
+            item = completion_item(
+                req.text[start : req.offset], suggestion.text, edit_range, suggestion.model, _snippets(ls)
             )
+            result.items.append(item)
         return result
 
     @ls.feature(
@@ -392,6 +409,8 @@ def create_server() -> AssistServer:
             actions.extend(quick_fixes(uri, text, published, params.range))
         r = params.range
         if r.start != r.end:
+            # A selection that ends at the start of a line does not include that line.
+            last = r.end.line - 1 if r.end.character == 0 and r.end.line > r.start.line else r.end.line
             actions.append(
                 types.CodeAction(
                     title="Review with assist",
@@ -399,7 +418,7 @@ def create_server() -> AssistServer:
                     command=types.Command(
                         title="Review with assist",
                         command=CMD_REVIEW_FILE,
-                        arguments=[uri, {"start": r.start.line, "end": r.end.line}],
+                        arguments=[uri, {"start": r.start.line, "end": last}],
                     ),
                 )
             )
@@ -450,7 +469,7 @@ async def run_review(
     """Review files (``None``: the workspace) with progress; publish the findings as diagnostics."""
     from lsp.review import review_findings
 
-    await ls.wait_for_index()
+    await ls.wait_for_index(timeout=None)
     ls.flush_texts()
     if ls.index is None or ls.settings is None:
         message = ls.index_error or "the project index is not available (no workspace folder?)"

@@ -557,25 +557,31 @@ async def test_review_file_publishes_diagnostics_and_quick_fixes(session: Sessio
 
 async def test_review_of_a_selection_and_the_source_action(session: Session, fake: OllamaFake) -> None:
     uri = session.open("app.py")
-    actions = await session.client.text_document_code_action_async(
-        types.CodeActionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            range=types.Range(types.Position(11, 0), types.Position(15, 0)),
-            context=types.CodeActionContext(diagnostics=[]),
-        )
+    params = types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        range=types.Range(types.Position(11, 0), types.Position(15, 0)),
+        context=types.CodeActionContext(diagnostics=[]),
     )
-    (action,) = actions
-    assert action.title == "Review with assist"
-    assert action.command.command == "assist.reviewFile"
+    # Read the raw JSON: lsprotocol's client-side hook turns any code action that has a "command" key
+    # into a Command (lsprotocol/_hooks.py, _code_action_hook), which loses our CodeAction's fields.
+    protocol = session.client.protocol
+    future = protocol.send_request(types.TEXT_DOCUMENT_CODE_ACTION, params, msg_id="code-action-raw")
+    protocol._result_types["code-action-raw"] = None
+    (action,) = await asyncio.wrap_future(future)
+    assert action["title"] == "Review with assist"
+    assert action["kind"] == "source"
+    assert action["command"]["command"] == "assist.reviewFile"
+    # The selection ends at the start of line 15: line 15 itself is not selected.
+    assert action["command"]["arguments"] == [uri, {"start": 11, "end": 14}]
     fake.script(findings_reply(), model="assist-coder")
     result = await session.client.workspace_execute_command_async(
-        types.ExecuteCommandParams(command=action.command.command, arguments=action.command.arguments)
+        types.ExecuteCommandParams(command="assist.reviewFile", arguments=action["command"]["arguments"])
     )
     assert result["ok"] is True and result["findings"] == 0
     prompt = generate_bodies(fake)[-1]["prompt"]
     assert re.search(r"^\s*13\s*\+", prompt, re.M)  # the selected lines are marked as the ones to review
     await wait_until(lambda: uri in session.client.diagnostics, "cleared diagnostics")
-    assert session.client.diagnostics[uri] == []
+    assert list(session.client.diagnostics[uri]) == []
 
 
 async def test_review_workspace_and_backend_error(session: Session, fake: OllamaFake) -> None:
