@@ -321,7 +321,7 @@ def dotted_to_nested(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _env_layer(environ: Mapping[str, str]) -> dict[str, Any]:
-    values = {dotted: environ[name] for name, dotted in ENV_VARS.items() if environ.get(name)}
+    values: dict[str, Any] = {dotted: environ[name] for name, dotted in ENV_VARS.items() if environ.get(name)}
     token = environ.get("ASSIST_OLLAMA_TOKEN")
     if token:
         values["ollama.headers"] = {"Authorization": f"Bearer {token}"}

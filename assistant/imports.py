@@ -79,12 +79,12 @@ def _components(spec: str, importer: str, language: str | None) -> tuple[str, ..
         parts = [p for p in spec.split("::") if p and p != "{" and not p.startswith("{")]
         if parts and parts[0] in ("crate", "self", "super"):
             head = parts.pop(0)
-            base = folder.split("/") if folder else []
-            if head == "super" and base:
-                base = base[:-1]
+            anchor = folder.split("/") if folder else []
+            if head == "super" and anchor:
+                anchor = anchor[:-1]
             if head == "crate":
-                base = ["src"] if importer.startswith("src/") else []
-            return tuple(p for p in base if p) + tuple(parts)
+                anchor = ["src"] if importer.startswith("src/") else []
+            return tuple(p for p in anchor if p) + tuple(parts)
         return tuple(parts)
     if spec.startswith(("./", "../")) or spec in (".", ".."):
         joined = posixpath.normpath(posixpath.join(folder, spec))

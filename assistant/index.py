@@ -182,11 +182,8 @@ class IndexState:
                     new["rank.order"] = old["rank.order"]
         if "cursor-map" in old and same_paths:
             # A cursor's map never shows its own file: it stays valid while only that file changes.
-            new["cursor-map"] = {
-                k: v
-                for k, v in old["cursor-map"].items()
-                if changed <= {k[0]}  # type: ignore[attr-defined]
-            }
+            memo: dict[tuple[str, ...], object] = old["cursor-map"]  # type: ignore[assignment]
+            new["cursor-map"] = {k: v for k, v in memo.items() if changed <= {k[0]}}
         return IndexState(
             root=self.root,
             files=files,

@@ -59,9 +59,9 @@ def build_graph(state: IndexState) -> Graph:
                 if j != i:
                     weights[j] = weights.get(j, 0.0) + w
         for t in imports.get(rel, ()):
-            j = position.get(t)
-            if j is not None:
-                weights[j] = weights.get(j, 0.0) + IMPORT_WEIGHT
+            k = position.get(t)
+            if k is not None:
+                weights[k] = weights.get(k, 0.0) + IMPORT_WEIGHT
         edges.append(sorted(weights.items()))
     return nodes, edges
 

@@ -12,6 +12,7 @@ Two layers, both on by default:
 
 from __future__ import annotations
 
+import functools
 import re
 from functools import lru_cache
 
@@ -204,7 +205,7 @@ def redact(text: str) -> str:
                 continue
         elif not any(t in haystack for t in triggers):
             continue
-        text = pattern.sub(lambda m, kind=kind: _replace_group(m, kind), text)
+        text = pattern.sub(functools.partial(_replace_group, kind=kind), text)
         lowered = text.lower()
     return text
 
