@@ -235,6 +235,8 @@ class Backend:
         self._counter_lock: asyncio.Lock | None = None
         # ≥ 1: how much the server's prompt_eval_count exceeded our estimate (widens budgets).
         self.calibration = 1.0
+        # Seconds for /api/show, /api/tags, /api/ps, /api/version; None: derived from the other timeouts.
+        self.metadata_timeout: float | None = None
 
     # ------------------------------------------------------------------ clients and failover
 
@@ -258,6 +260,8 @@ class Backend:
         return [self.host, *(h for h in self.hosts if h != self.host)]
 
     def _metadata_timeout(self) -> float:
+        if self.metadata_timeout is not None:
+            return self.metadata_timeout
         return max(METADATA_TIMEOUT_FLOOR, self.connect_timeout, self.idle_timeout)
 
     def _map_response_error(self, exc: ResponseError, host: str, *, model: str | None = None) -> BackendError:
@@ -290,6 +294,7 @@ class Backend:
     async def _call(self, what: str, fn: Callable[[ollama.AsyncClient, str], Awaitable[T]]) -> T:
         """Run a short request on the first host that answers; fail over on connection problems."""
         down: list[str] = []
+        timeouts = 0
         missing: ModelNotFound | None = None
         for host in self._host_order():
             try:
@@ -297,6 +302,7 @@ class Backend:
                     result = await fn(self._client(host), host)
             except TimeoutError:
                 down.append(f"{host} (no answer in {self._metadata_timeout():g} s)")
+                timeouts += 1
                 continue
             except ResponseError as exc:
                 if exc.status_code in FAILOVER_STATUSES:
@@ -310,16 +316,23 @@ class Backend:
             except (httpx.HTTPError, ConnectionError) as exc:
                 if _is_connect_failure(exc) or isinstance(exc, httpx.TransportError):
                     down.append(f"{host} ({_describe(exc)})")
+                    timeouts += isinstance(exc, httpx.TimeoutException)
                     continue
                 raise BackendError(f"{what} on {host} failed: {_describe(exc)}") from exc
             self.host = host
             return result
         if missing is not None:
             raise missing
-        raise self._unavailable(what, down)
+        raise self._unavailable(what, down, all_timeouts=bool(down) and timeouts == len(down))
 
-    def _unavailable(self, what: str, down: list[str]) -> BackendUnavailable:
+    def _unavailable(self, what: str, down: list[str], *, all_timeouts: bool = False) -> BackendError:
+        """Every host failed: a timeout if each one timed out (a hung server), else unavailable."""
         where = "; ".join(down) if down else ", ".join(self.hosts)
+        if all_timeouts:
+            return BackendTimeout(
+                f"no Ollama host answered in time for the {self.role} role ({what}): {where}",
+                hint="check that the server is not hung or overloaded (docker logs ollama)",
+            )
         return BackendUnavailable(
             f"cannot reach Ollama for the {self.role} role ({what}): {where}",
             hint="start the server (docker compose up -d in docker/) or set OLLAMA_HOST / --host",
@@ -542,6 +555,7 @@ class Backend:
 
     async def _stream(self, payload: dict[str, Any], on_text: Callable[[str], None] | None) -> Completion:
         down: list[str] = []
+        timeouts = 0
         missing: ModelNotFound | None = None
         for host in self._host_order():
             client = self._client(host)
@@ -549,13 +563,14 @@ class Backend:
                 return await self._stream_from(client, host, payload, on_text)
             except _HostDown as exc:
                 down.append(f"{host} ({exc})")
+                timeouts += isinstance(exc.__cause__, httpx.TimeoutException)
                 continue
             except ModelNotFound as exc:
                 missing = missing or exc
                 continue
         if missing is not None:
             raise missing
-        raise self._unavailable("generate", down)
+        raise self._unavailable("generate", down, all_timeouts=bool(down) and timeouts == len(down))
 
     async def _stream_from(
         self,

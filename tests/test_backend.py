@@ -472,3 +472,48 @@ async def test_version_ps_and_tags(backend: Backend, coder: OllamaFake) -> None:
     assert loaded[0].size_vram == loaded[0].size and loaded[0].context_length == 2048
     assert await backend.local_models() == [f"{CODER}:latest"]
     assert coder.models[f"{CODER}:latest"].reloads == 0
+
+
+def hung_server() -> socket.socket:
+    """A socket that accepts TCP connections (kernel backlog) but never answers: a hung server."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(16)
+    return s
+
+
+async def test_hung_servers_are_a_timeout_not_a_hang(tmp_path: Path) -> None:
+    with hung_server() as a, hung_server() as b:
+        urls = [f"http://127.0.0.1:{s.getsockname()[1]}" for s in (a, b)]
+        backend = Backend(make_settings(tmp_path, urls), "analysis")
+        backend.metadata_timeout = 0.5
+        try:
+            with pytest.raises(BackendTimeout, match="no Ollama host answered in time") as info:
+                await backend.info()
+        finally:
+            await backend.aclose()
+    assert all(url in str(info.value) for url in urls)
+
+
+async def test_hung_and_dead_host_is_unavailable(tmp_path: Path) -> None:
+    with hung_server() as a:
+        urls = [f"http://127.0.0.1:{a.getsockname()[1]}", dead_url()]
+        backend = Backend(make_settings(tmp_path, urls), "analysis")
+        backend.metadata_timeout = 0.5
+        try:
+            with pytest.raises(BackendUnavailable, match="connection refused"):
+                await backend.info()
+        finally:
+            await backend.aclose()
+
+
+async def test_hung_first_host_fails_over_for_generation(coder: OllamaFake, tmp_path: Path) -> None:
+    with hung_server() as a:
+        hung = f"http://127.0.0.1:{a.getsockname()[1]}"
+        backend = Backend(make_settings(tmp_path, [hung, coder.url]), "analysis")
+        backend.metadata_timeout = 0.5
+        try:
+            result = await backend.generate("hello")
+        finally:
+            await backend.aclose()
+    assert result.host == coder.url
