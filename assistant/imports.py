@@ -21,6 +21,8 @@ from assistant.syntax import FileFacts
 PACKAGE_STEMS = frozenset({"__init__", "index", "mod", "lib", "main"})
 # How many trailing components we may drop to get from a symbol to its module.
 MAX_SYMBOL_DROPS = 2
+# A Go package (folder) with more files than this is imported as a whole; too broad to link file by file.
+MAX_GO_PACKAGE_FILES = 12
 # An import whose suffix matches more files than this is ambiguous noise (e.g. `utils`).
 MAX_CANDIDATES = 4
 
@@ -79,7 +81,11 @@ def _components(spec: str, importer: str, language: str | None) -> tuple[str, ..
         parts = [p for p in spec.split("::") if p and p != "{" and not p.startswith("{")]
         if parts and parts[0] in ("crate", "self", "super"):
             head = parts.pop(0)
+            # The module a file is: `a/b.rs` is module a::b, `a/mod.rs` (and lib.rs, main.rs) module a.
             anchor = folder.split("/") if folder else []
+            stem = posixpath.splitext(posixpath.basename(importer))[0]
+            if stem not in PACKAGE_STEMS:
+                anchor = [*anchor, stem]
             if head == "super" and anchor:
                 anchor = anchor[:-1]
             if head == "crate":
@@ -107,6 +113,11 @@ class SuffixTable:
             key = module_key(rel)
             for start in range(len(key)):
                 self.table.setdefault(key[start:], []).append(rel)
+            if rel.endswith(".go") and "/" in rel:
+                # A Go import names a package: a folder, whose files all belong to it.
+                folder = tuple(rel.split("/")[:-1])
+                for start in range(len(folder)):
+                    self.table.setdefault(("go:", *folder[start:]), []).append(rel)
             if rel.endswith((".h", ".hpp", ".hh", ".hxx")):
                 # C/C++ include by file name with extension.
                 parts = tuple(rel.split("/"))
@@ -116,6 +127,14 @@ class SuffixTable:
         self.exact: dict[tuple[str, ...], list[str]] = {}
         for rel in rels:
             self.exact.setdefault(module_key(rel), []).append(rel)
+
+    def lookup_go(self, parts: tuple[str, ...]) -> list[str]:
+        """The files of the package at the longest folder suffix of a Go import path (2+ parts)."""
+        for start in range(len(parts) - 1):
+            found = self.table.get(("go:", *parts[start:]))
+            if found:
+                return found
+        return []
 
     def lookup(self, parts: tuple[str, ...], *, header: bool) -> list[str]:
         if header:
@@ -136,6 +155,11 @@ def resolve_file(rel: str, facts: FileFacts, table: SuffixTable) -> tuple[str, .
             continue
         header = facts.language in ("c", "cpp") and "." in parts[-1]
         found: list[str] = []
+        if facts.language == "go":
+            found = table.lookup_go(parts)
+            if 0 < len(found) <= MAX_GO_PACKAGE_FILES:
+                targets.update(found)
+            continue
         if header:
             for cut in range(len(parts)):
                 found = table.lookup(parts[cut:], header=True)
