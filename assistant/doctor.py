@@ -153,6 +153,7 @@ async def _check_role(
         return checks, None
     checks.append(Check("model", subject, "ok", f"present ({info.family or 'unknown family'})"))
     checks.extend(_window_checks(settings, info, role, subject))
+    checks.append(await _tokenizer_check(backend, subject))
 
     if not round_trip:
         loaded = {m.name: m for m in await _safe_loaded(backend, host)}
@@ -197,6 +198,26 @@ async def _check_role(
     else:
         checks.extend(_loaded_checks(info, entry, subject))
     return checks, loaded
+
+
+async def _tokenizer_check(backend: Backend, subject: str) -> Check:
+    """Exact counts from the model's own vocabulary, or the offline counter's margin (budgets shrink)."""
+    from assistant.model_tokenizer import ModelTokenCounter
+
+    try:
+        counter = await backend.counter()
+    except AssistError as exc:
+        return Check("tokens", subject, "info", f"vocabulary not read ({exc.message}); offline counter used")
+    if isinstance(counter, ModelTokenCounter):
+        return Check(
+            "tokens", subject, "ok", f"exact token counts from the model's vocabulary ({counter.name})"
+        )
+    return Check(
+        "tokens",
+        subject,
+        "info",
+        f"no byte-level BPE vocabulary to count with; offline counter {counter.name} (budgets keep a margin)",
+    )
 
 
 async def _safe_loaded(backend: Backend, host: str) -> list[LoadedModel]:

@@ -517,3 +517,20 @@ async def test_hung_first_host_fails_over_for_generation(coder: OllamaFake, tmp_
         finally:
             await backend.aclose()
     assert result.host == coder.url
+
+
+async def test_cancelling_while_the_model_loads_closes_the_request(
+    backend: Backend, coder: OllamaFake
+) -> None:
+    await backend.info()
+    coder.script(Reply("late", first_byte_delay=60), model=CODER)
+    task = asyncio.create_task(backend.generate("hello"))
+    for _ in range(500):  # until the request reached the server (bounded)
+        if coder.requests_to("/api/generate"):
+            break
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    (gone,) = coder.wait_for_disconnects(1)
+    assert gone.chunks_sent == 0 and gone.path == "/api/generate"

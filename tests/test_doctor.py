@@ -152,3 +152,14 @@ def test_quick_skips_round_trips(healthy: OllamaFake, capsys: pytest.CaptureFixt
     assert by_check(checks, "round-trip") == []
     assert healthy.requests_to("/api/generate") == []
     assert all(c["status"] == "info" for c in by_check(checks, "vram"))
+
+
+def test_tokenizer_kind_is_reported(healthy: OllamaFake, capsys: pytest.CaptureFixture[str]) -> None:
+    from small_bpe import train
+
+    healthy.models["assist-coder:latest"].tokenizer = train(60)
+    code, checks = doctor(capsys, "--host", healthy.url, "--quick")
+    assert code == 0
+    tokens = {c["subject"].split()[0]: c for c in by_check(checks, "tokens")}
+    assert tokens["analysis"]["status"] == "ok" and "gguf-qwen2" in tokens["analysis"]["detail"]
+    assert tokens["completion"]["status"] == "info" and "offline counter" in tokens["completion"]["detail"]
