@@ -18,7 +18,7 @@ import {
   TransportKind,
 } from "vscode-languageclient/node";
 import { discoverServer, type Discovery } from "./discovery";
-import { selectedPythonInterpreter } from "./python";
+import { onPythonEnvironmentChange, selectedPythonInterpreter } from "./python";
 import { RestartPolicy } from "./restartPolicy";
 import { needsRestart, SECTION, serverSettings, type ServerSettings } from "./settings";
 import type { StatusBar } from "./statusBar";
@@ -53,6 +53,7 @@ export class Ctx implements vscode.Disposable {
   private stopping = false;
   private lifecycle: Promise<void> = Promise.resolve();
   private discovery: Discovery | undefined;
+  private pythonWatch: vscode.Disposable | undefined;
 
   constructor(
     readonly log: vscode.LogOutputChannel,
@@ -149,7 +150,26 @@ export class Ctx implements vscode.Disposable {
       return first;
     }
     // Only ask the Python extension when PATH had nothing: activating it costs time at startup.
-    return discoverServer({ ...base, pythonInterpreter: await selectedPythonInterpreter(folder?.uri) });
+    const result = discoverServer({ ...base, pythonInterpreter: await selectedPythonInterpreter(folder?.uri) });
+    this.watchPythonEnvironment();
+    return result;
+  }
+
+  /** A server found in (or missing from) the selected Python environment follows the user's next choice. */
+  private watchPythonEnvironment(): void {
+    if (this.pythonWatch !== undefined) {
+      return;
+    }
+    this.pythonWatch = onPythonEnvironmentChange(() => {
+      const d = this.discovery;
+      if (d !== undefined && (!d.ok || d.source === "python")) {
+        this.log.info("the selected Python environment changed; restarting the language server");
+        void this.restart();
+      }
+    });
+    if (this.pythonWatch !== undefined) {
+      this.disposables.push(this.pythonWatch);
+    }
   }
 
   private async doStart(): Promise<void> {

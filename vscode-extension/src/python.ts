@@ -9,6 +9,7 @@ const PYTHON_EXTENSION_ID = "ms-python.python";
 
 interface EnvironmentsApi {
   getActiveEnvironmentPath(resource?: vscode.Uri): { path: string } | undefined;
+  onDidChangeActiveEnvironmentPath?: vscode.Event<unknown>;
   resolveEnvironment(env: { path: string } | string): Promise<{ executable?: { uri?: vscode.Uri } } | undefined>;
 }
 
@@ -43,4 +44,14 @@ export async function selectedPythonInterpreter(resource?: vscode.Uri): Promise<
     // The Python extension failing must not keep assist from starting with what PATH offers.
   }
   return undefined;
+}
+
+/**
+ * Call `listener` when the user selects another Python environment. Only subscribes if the Python
+ * extension is already active (activating it just for this would slow every start-up).
+ */
+export function onPythonEnvironmentChange(listener: () => void): vscode.Disposable | undefined {
+  const ext = vscode.extensions.getExtension<PythonApi>(PYTHON_EXTENSION_ID);
+  const event = ext?.isActive ? ext.exports?.environments?.onDidChangeActiveEnvironmentPath : undefined;
+  return event?.(() => listener());
 }
