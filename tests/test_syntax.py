@@ -99,7 +99,8 @@ def test_python_definitions() -> None:
 
 def test_python_imports_and_references() -> None:
     facts = parse_source("pkg/geo.py", PYTHON)
-    assert facts.imports == ("..", ".models", "__future__", "numpy", "os.path")
+    # `from M import n` reports M as written and M.n (n may be a submodule); relative keeps its dots.
+    assert facts.imports == ("..", "..views", ".models", ".models.User", "__future__", "numpy", "os.path")
     assert list(facts.references) == sorted(set(facts.references))
     for name in ("get_logger", "dataclass", "Base", "sqrt", "client", "get", "User", "Point"):
         assert name in facts.references

@@ -160,6 +160,8 @@ def parse_source(rel_path: str, text: str) -> FileFacts:
         imports.extend(_import_strings(language, src, node))
     if captures.get("import.future"):
         imports.append("__future__")
+    for node in captures.get("import.name", ()):
+        imports.extend(_python_from_import(src, node))
     return FileFacts(
         language=language,
         definitions=tuple(_definitions(language, src, captures)),
@@ -511,6 +513,19 @@ def _doc_comment(src: bytes, outer: Node) -> str | None:
                 continue
             lines.append(DOC_MARKERS.sub("", line))
     return _first_line(lines)
+
+
+def _python_from_import(src: bytes, name: Node) -> list[str]:
+    """``from M import name`` -> ["M.name"]; ``from . import name`` -> [".name"]."""
+    statement = name.parent
+    if statement is not None and statement.type == "aliased_import":
+        statement = statement.parent
+    module = statement.child_by_field_name("module_name") if statement is not None else None
+    if module is None:
+        return []
+    prefix = _text(src, module.start_byte, module.end_byte).replace(" ", "")
+    joiner = "" if prefix.endswith(".") else "."
+    return [prefix + joiner + _text(src, name.start_byte, name.end_byte).replace(" ", "")]
 
 
 def _strip_quotes(text: str) -> str:

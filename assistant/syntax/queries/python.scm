@@ -26,6 +26,14 @@
 (import_from_statement
   module_name: (_) @import)
 
+; `from M import a` also reports "M.a" (".a" for `from . import a`): the name may be a submodule,
+; and an index resolving "M.a" finds M/a.py where "M" alone finds only M/__init__.py.
+(import_from_statement
+  name: [
+    (dotted_name) @import.name
+    (aliased_import name: (dotted_name) @import.name)
+  ])
+
 (future_import_statement) @import.future
 
 ;; References: every identifier-like leaf (the ranker decides what matters).
