@@ -231,3 +231,15 @@ def test_unwritable_target_is_refused_before_generating(
     assert main(["generate", "geo/circle.py/inner.py", "-i", "x"]) == 2
     assert "is not a folder" in capsys.readouterr().err
     assert generations(env) == []
+
+
+def test_context_flag_chooses_the_context(
+    env: OllamaFake, repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / "other").mkdir()
+    env.script("x = 1\n", model=MODEL)
+    assert main(["generate", "other/new.py", "-i", "x", "--context", "geo/circle.py", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "class Circle" in out
+    assert main(["generate", "other/new.py", "-i", "x", "--context", "nope.py"]) == 2
+    assert "--context nope.py: not a file of the project" in capsys.readouterr().err

@@ -466,3 +466,44 @@ def test_consolidate_lets_the_model_drop_and_lower_but_not_add(
     ]
     assert "consolidation by the model dropped 1 finding(s)" in data["notes"]
     assert "consolidating 3 findings" in err
+
+
+def test_progress_bar_on_a_terminal(env: OllamaFake, repo: Path) -> None:
+    """On a terminal stderr gets a rich progress bar; piped (the other tests) it gets plain lines."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    env.script(reviewer(), model=MODEL)
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "assistant.cli", "review", "calc"],
+            cwd=repo,
+            env={**os.environ, "COLUMNS": "100", "TERM": "xterm"},
+            stdout=subprocess.PIPE,
+            stderr=follower,
+            timeout=120,
+            check=False,
+        )
+        os.close(follower)
+        follower = -1
+        chunks = []
+        while True:
+            try:
+                data = os.read(leader, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+    finally:
+        if follower != -1:
+            os.close(follower)
+        os.close(leader)
+    err = b"".join(chunks).decode("utf-8", "replace")
+    assert proc.returncode == 1
+    assert "review" in err and "━" in err  # the bar
+    assert "pass 1/1" not in err  # no plain lines on a terminal
+    assert proc.stdout.decode().startswith("calc/ops.py:")
