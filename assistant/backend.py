@@ -319,6 +319,8 @@ class Backend:
                     timeouts += isinstance(exc, httpx.TimeoutException)
                     continue
                 raise BackendError(f"{what} on {host} failed: {_describe(exc)}") from exc
+            except ValueError as exc:  # JSON or schema: something else answers on that port
+                raise _not_ollama(host, exc) from exc
             self.host = host
             return result
         if missing is not None:
@@ -622,6 +624,8 @@ class Backend:
                         partial=partial(),
                         hint="retry; if it keeps happening check the server's log for a crashed runner",
                     ) from exc
+                except ValueError as exc:  # a line that is not Ollama's NDJSON (a proxy's error page, …)
+                    raise _not_ollama(host, exc) from exc
                 if not started:
                     started = True
                     self.host = host
@@ -728,6 +732,14 @@ class Backend:
 
 class _HostDown(Exception):
     """Internal: this host could not be used before anything was streamed; try the next."""
+
+
+def _not_ollama(host: str, exc: ValueError) -> BackendError:
+    detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return BackendError(
+        f"{host} did not answer like an Ollama server ({type(exc).__name__}: {detail})",
+        hint="check that OLLAMA_HOST / --host points at Ollama (port 11434), not another service",
+    )
 
 
 def _describe(exc: BaseException) -> str:

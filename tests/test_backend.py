@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -534,3 +537,59 @@ async def test_cancelling_while_the_model_loads_closes_the_request(
         await task
     (gone,) = coder.wait_for_disconnects(1)
     assert gone.chunks_sent == 0 and gone.path == "/api/generate"
+
+
+class _NotOllama(BaseHTTPRequestHandler):
+    """Some other web service on the configured port: answers every request with an HTML page."""
+
+    def _page(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self.rfile.read(length)
+        data = b"<html><body>Welcome to nginx!</body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = _page
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def not_ollama() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _NotOllama)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+async def test_another_service_on_the_port_is_a_clear_error(not_ollama: str, tmp_path: Path) -> None:
+    backend = Backend(make_settings(tmp_path, [not_ollama]), "analysis")
+    try:
+        with pytest.raises(BackendError, match="did not answer like an Ollama server") as info:
+            await backend.info()
+        assert "OLLAMA_HOST" in str(info.value)
+    finally:
+        await backend.aclose()
+
+
+async def test_html_instead_of_ndjson_while_generating(
+    coder: OllamaFake, not_ollama: str, tmp_path: Path
+) -> None:
+    backend = Backend(make_settings(tmp_path, [coder.url]), "analysis")
+    try:
+        await backend.info()  # from the real server, then the port "changes hands"
+        backend.hosts = [not_ollama]
+        backend.host = not_ollama
+        with pytest.raises(BackendError, match="did not answer like an Ollama server"):
+            await backend.generate("hello")
+    finally:
+        await backend.aclose()
