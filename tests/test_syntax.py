@@ -393,3 +393,41 @@ def test_tool_directives_are_not_docstrings() -> None:
     text = "package p\n\n// Sum adds.\n//go:noinline\nfunc Sum(a, b int) int { return a + b }\n\n//go:noinline\nfunc Bare() {}\n"
     facts = parse_source("d.go", text)
     assert [(d.name, d.docstring) for d in facts.definitions] == [("Sum", "Sum adds."), ("Bare", None)]
+
+
+def test_attributes_and_member_decorators_belong_to_the_definition() -> None:
+    rust = (
+        "/// A.\n"
+        "#[derive(Debug)]\n"
+        '#[serde(rename_all = "camelCase")]\n'
+        "pub struct A { x: u8 }\n"
+        "pub trait T {\n"
+        "    #[allow(unused)]\n"
+        "    fn f(&self);\n"
+        "}\n"
+    )
+    facts = parse_source("a.rs", rust)
+    a = find_one(facts, "A")
+    assert (a.start_line, a.end_line, a.docstring, a.signature) == (1, 3, "A.", "pub struct A")
+    assert rust.encode()[a.start_byte : a.end_byte].decode().startswith("#[derive(Debug)]")
+    assert outline(rust, facts) == (
+        "/// A.\n"
+        "#[derive(Debug)]\n"
+        '#[serde(rename_all = "camelCase")]\n'
+        "pub struct A { x: u8 }\n"
+        "\n"
+        "pub trait T {\n"
+        "    #[allow(unused)]\n"
+        "    fn f(&self);\n"
+        "}\n"
+    )
+    ts = 'export class A {\n  /** Click. */\n  @HostListener("click")\n  onClick() {}\n}\n'
+    facts = parse_source("a.ts", ts)
+    click = find_one(facts, "onClick")
+    assert (click.start_line, click.signature, click.docstring) == (2, "onClick()", "Click.")
+    assert '  @HostListener("click")\n  onClick() { … }\n' in outline(ts, facts)
+
+
+def find_one(facts: FileFacts, name: str) -> Definition:
+    (found,) = [d for d in facts.definitions if d.name == name]
+    return found

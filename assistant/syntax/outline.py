@@ -19,6 +19,7 @@ from tree_sitter import Node
 
 from assistant.syntax.languages import GRAMMARS
 from assistant.syntax.tags import (
+    ATTRIBUTE_SIBLINGS,
     CLASS_LIKE_KINDS,
     ELLIPSIS,
     Definition,
@@ -207,16 +208,24 @@ class _Renderer:
         node = self.root.descendant_for_byte_range(definition.start_byte, definition.end_byte)
         return node
 
-    def rust_attributes(self, definition: Definition) -> list[str]:
-        """``#[derive(...)]`` and friends: sibling nodes before the item, part of its meaning."""
-        node = self.node_of(definition)
+    def attribute_lines(self, definition: Definition) -> tuple[list[str], int]:
+        """Rust ``#[…]`` attributes and TS/JS member decorators that open a definition's range, and
+        the byte where the item itself starts."""
+        node: Node | None = self.root.descendant_for_byte_range(definition.start_byte, definition.start_byte)
+        while (
+            node is not None
+            and node.type not in ATTRIBUTE_SIBLINGS
+            and node.parent is not None
+            and node.parent.start_byte == definition.start_byte
+        ):
+            node = node.parent
         found: list[str] = []
-        previous = node.prev_named_sibling if node is not None else None
-        while previous is not None and previous.type in ("attribute_item", "line_comment", "block_comment"):
-            if previous.type == "attribute_item":
-                found.append(collapse(_node_text(self.src, previous)))
-            previous = previous.prev_named_sibling
-        return found[::-1]
+        item_start = definition.start_byte
+        while node is not None and node.type in ATTRIBUTE_SIBLINGS and node.end_byte <= definition.end_byte:
+            found.append(collapse(_node_text(self.src, node)))
+            item_start = node.end_byte
+            node = node.next_named_sibling
+        return found, item_start
 
     def render_python(
         self, item: _Item, definition: Definition, src_indent: str, out_indent: str, out: list[str]
@@ -253,8 +262,6 @@ class _Renderer:
     ) -> None:
         if definition.docstring and self.doc_prefix:
             out.append(out_indent + self.doc_prefix + definition.docstring)
-        if self.language == "rust":
-            out.extend(out_indent + attribute for attribute in self.rust_attributes(definition))
         text = self.src[definition.start_byte : definition.end_byte].rstrip()
         # A C++ class's `;` belongs to the enclosing declaration, not to the class node.
         after = self.src[definition.end_byte : definition.end_byte + 1]
@@ -265,7 +272,10 @@ class _Renderer:
                 out.append(_reindent(self.line(row), src_indent, out_indent))
             self.last_line = max(self.last_line, definition.end_line)
             return
-        whole = collapse(text.decode("utf-8", "replace")).rstrip(";").rstrip()
+        attributes, item_start = self.attribute_lines(definition)
+        out.extend(out_indent + attribute for attribute in attributes)
+        item_text = self.src[item_start : definition.end_byte].rstrip()
+        whole = collapse(item_text.decode("utf-8", "replace")).rstrip(";").rstrip()
         if whole == definition.signature or not text.endswith((b"}", b"};")):
             has_body = whole != definition.signature
             out.append(out_indent + definition.signature + (" " + ELLIPSIS if has_body else "") + semicolon)

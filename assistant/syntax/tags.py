@@ -32,6 +32,7 @@ FUNCTION_VALUE_TYPES = frozenset(
     {"arrow_function", "function_expression", "function", "generator_function", "lambda"}
 )
 COMMENT_TYPES = frozenset({"comment", "line_comment", "block_comment"})
+ATTRIBUTE_SIBLINGS = frozenset({"attribute_item", "decorator"})
 # Nodes that wrap a definition without being a different thing: the definition's range (and its
 # doc comment) start at the wrapper. Python decorators are kept out of the signature.
 WRAPPERS: dict[str, frozenset[str]] = {
@@ -415,16 +416,23 @@ def _build(language: str, src: bytes, raw: _Raw) -> tuple[Definition, str | None
         signature = collapse(_text(src, sig_start, node.end_byte))
     signature = cut_line(prefix + signature.rstrip(";").rstrip(), MAX_SIGNATURE_CHARS)
 
-    docstring = _python_docstring(src, node) if language == "python" else _doc_comment(src, outer)
+    # Rust `#[derive(…)]` and TS/JS member decorators are siblings before the item; a snippet of the
+    # definition must carry them (as Python's decorated_definition and Java's modifiers already do).
+    first = outer
+    previous = outer.prev_named_sibling
+    while previous is not None and previous.type in ATTRIBUTE_SIBLINGS:
+        first = previous
+        previous = previous.prev_named_sibling
+    docstring = _python_docstring(src, node) if language == "python" else _doc_comment(src, first)
     end_byte, end_line = trimmed_end(src, outer)
     return (
         Definition(
             name=name,
             kind=kind,
             signature=signature,
-            start_line=outer.start_point.row,
+            start_line=first.start_point.row,
             end_line=end_line,
-            start_byte=outer.start_byte,
+            start_byte=first.start_byte,
             end_byte=end_byte,
             docstring=docstring,
             parent=None,
