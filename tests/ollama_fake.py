@@ -325,7 +325,10 @@ class OllamaFake:
     def start(self) -> OllamaFake:
         if self._counter is None:
             self._counter = default_counter()
-        self._thread = threading.Thread(target=self._server.serve_forever, name="ollama-fake", daemon=True)
+        # A short poll interval: shutdown() waits for it, and every test closes a server.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="ollama-fake", daemon=True
+        )
         self._thread.start()
         return self
 
