@@ -624,10 +624,18 @@ async def review_pass(
     by_path = {f.path: f for f in target.files}
     sources = {path: SourceFile.from_text(path, by_path[path].text) for path in p.paths}
     last_error = ""
-    for _attempt in range(ANSWER_ATTEMPTS):
-        completion = await backend.generate(
-            p.prompt, format=findings_schema(), options=REVIEW_OPTIONS, expected_prompt_tokens=p.tokens
-        )
+    from assistant.backend import StreamInterrupted
+
+    for attempt in range(ANSWER_ATTEMPTS):
+        try:
+            completion = await backend.generate(
+                p.prompt, format=findings_schema(), options=REVIEW_OPTIONS, expected_prompt_tokens=p.tokens
+            )
+        except StreamInterrupted:
+            # Half a JSON answer is worthless: ask again once, then let the error through.
+            if attempt + 1 < ANSWER_ATTEMPTS:
+                continue
+            raise
         try:
             return parse_findings(completion.text, sources, str(root))
         except ValueError as exc:
@@ -661,14 +669,22 @@ async def run_review(
         run.passes_done += 1
     if progress is not None:
         progress(len(passes), len(passes), "done")
+    return partial_report(target, run, backend.model, len(passes))
+
+
+def partial_report(target: ReviewTarget, run: ReviewRun, model: str, total_passes: int) -> ReviewReport:
+    """The report of the passes done so far; a note says when some did not run."""
+    notes = target.notes
+    if run.passes_done < total_passes:
+        notes = (*notes, f"review incomplete: {run.passes_done} of {total_passes} passes done")
     return ReviewReport(
         findings=tuple(merge_findings(run.findings)),
         files=tuple(f.path for f in target.files),
         target=target.description,
-        model=backend.model,
-        passes=len(passes),
+        model=model,
+        passes=run.passes_done,
         rejected=tuple(run.rejected),
-        notes=target.notes,
+        notes=notes,
     )
 
 

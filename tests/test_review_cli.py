@@ -507,3 +507,27 @@ def test_progress_bar_on_a_terminal(env: OllamaFake, repo: Path) -> None:
     assert "review" in err and "━" in err  # the bar
     assert "pass 1/1" not in err  # no plain lines on a terminal
     assert proc.stdout.decode().startswith("calc/ops.py:")
+
+
+def test_failure_midway_keeps_the_finished_passes(
+    env: OllamaFake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env.remove_model(MODEL)
+    env.add_model(MODEL, num_ctx=2600, num_predict=512, template=QWEN_TEMPLATE, stop=("<|im_end|>",))
+    files = {f"pkg/m{i}.py": module(f"m{i}", 12, bug_at=3) for i in range(3)}
+    root = make_repo(tmp_path / "midway", files)
+    monkeypatch.chdir(root)
+    # Pass 1 answers; pass 2's stream is cut once (retried) and then the runner fails for good.
+    env.script(
+        reviewer(),
+        Reply('{"findings": [', cut_after=3),
+        Reply(status=500, error="llama runner process has terminated"),
+        model=MODEL,
+    )
+    assert main(["review", "pkg", "--format", "json"]) == 2
+    out, err = capsys.readouterr()
+    data = json.loads(out)
+    assert data["passes"] == 1 and len(data["findings"]) >= 1
+    assert any(n.startswith("review incomplete: 1 of ") for n in data["notes"])
+    assert "assist: error: " in err and "llama runner process has terminated" in err
+    assert len(generate_requests(env)) == 3

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from assistant.config import Settings
+    from assistant.findings import ReviewReport
 
 SEVERITY_CHOICES = ("error", "warning", "info", "never")
 FORMAT_CHOICES = ("text", "json", "sarif", "github")
@@ -145,12 +146,18 @@ async def _review(
     args: argparse.Namespace, root: Path, settings: Settings, fmt: str, fail_on: str, staged: bool
 ) -> int:
     from assistant.backend import Backend
+    from assistant.errors import AssistError
     from assistant.findings import at_or_above
-    from assistant.generate import write_atomic
     from assistant.index import ProjectIndex
     from assistant.progress import progress_reporter
-    from assistant.report import render, summary_line
-    from assistant.review import collect_target, consolidate, plan_passes, run_review
+    from assistant.review import (
+        ReviewRun,
+        collect_target,
+        consolidate,
+        partial_report,
+        plan_passes,
+        run_review,
+    )
 
     with progress_reporter("indexing") as progress:
         index = ProjectIndex.open(root, settings, progress=progress)
@@ -171,11 +178,26 @@ async def _review(
             for i, p in enumerate(passes, 1):
                 print(f"pass {i}: {p.tokens} tokens ({p.context_tokens} context): {p.describe()}")
             return 0
-        with pass_progress() as progress:
-            report = await run_review(target, passes, backend, root, progress=progress)
+        run = ReviewRun()
+        try:
+            with pass_progress() as progress:
+                report = await run_review(target, passes, backend, root, progress=progress, run=run)
+        except AssistError:
+            if run.passes_done and not args.hook:
+                # Keep what the finished passes found: print it, then fail with the error.
+                _emit(args, partial_report(target, run, backend.model, len(passes)), fmt, root)
+            raise
         if args.consolidate and report.passes > 1 and len(report.findings) > 1:
             _warn(f"consolidating {len(report.findings)} findings")
             report = await consolidate(report, target, backend, root, project=root.name)
+    _emit(args, report, fmt, root)
+    return 1 if at_or_above(report.findings, fail_on) else 0
+
+
+def _emit(args: argparse.Namespace, report: ReviewReport, fmt: str, root: Path) -> None:
+    from assistant.generate import write_atomic
+    from assistant.report import render, summary_line
+
     text = render(report, fmt, root)
     if args.output:
         write_atomic(Path(args.output), text, overwrite=True)
@@ -183,4 +205,3 @@ async def _review(
     else:
         sys.stdout.write(text)
         sys.stdout.flush()
-    return 1 if at_or_above(report.findings, fail_on) else 0
