@@ -151,6 +151,11 @@ def timed(
     return wall, peak[0] / 1024, max_rss, subprocess.CompletedProcess(full, proc.returncode, out, err)
 
 
+def load_average() -> str:
+    """The machine is shared; a load above the 2 cores inflates every wall time in the run."""
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def no_network_prefix() -> list[str]:
     """``unshare -n`` when permitted: proves a tool does not need the network at run time."""
     try:
@@ -572,7 +577,7 @@ def main() -> int:
     net = "none (unshare -n)" if prefix else "as the machine has"
     machine = f"{platform.machine()}, {os.cpu_count()} cores; python {platform.python_version()}"
     print(f"# pack bench — {when}; {machine}")
-    print(f"network for the tools: {net}")
+    print(f"network for the tools: {net}; load average {load_average()}")
     try:
         rev = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
@@ -598,7 +603,7 @@ def main() -> int:
 
     for corpus in args.corpus:
         files, size = corpora.file_stats(corpora.corpus_path(corpus))
-        print(f"\n## {corpus}: {files:,} tracked files, {size / 1e6:.1f} MB")
+        print(f"\n## {corpus}: {files:,} tracked files, {size / 1e6:.1f} MB; load average {load_average()}")
         runs: list[Run] = []
         root = fresh_copy(corpus, "assist")
         runs += run_assist_cli(corpus, root, args.budget, args.repeat, counters, prefix)
@@ -609,6 +614,7 @@ def main() -> int:
             if not r.ok:
                 print(f"  ! {r.tool} {r.mode}: {r.error}")
         print_table(corpus, runs, args.budget)
+        print(f"- load average after the process runs: {load_average()}")
         summary = next((r.extra.get("summary") for r in runs if r.tool == "assist" and r.ok), "")
         print(f"- assist's own summary line: {summary}")
         root = fresh_copy(corpus, "assist")
