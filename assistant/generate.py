@@ -53,22 +53,34 @@ CONTINUE_INSTRUCTION = (
 
 @dataclass(frozen=True)
 class ChatLayout:
-    """How a chat template frames one user turn and the start of the assistant turn (for raw mode)."""
+    """How a chat template frames a system turn, one user turn and the start of the assistant turn (for
+    raw mode, where the server applies no template: the Modelfile's SYSTEM is put in by us)."""
 
     name: str
     user_prefix: str
     user_suffix: str
+    system_prefix: str
+    system_suffix: str
 
-    def prompt(self, user: str, partial: str) -> str:
-        return f"{self.user_prefix}{user}{self.user_suffix}{partial}"
+    def prompt(self, user: str, partial: str, system: str = "") -> str:
+        head = f"{self.system_prefix}{system}{self.system_suffix}" if system else ""
+        return f"{head}{self.user_prefix}{user}{self.user_suffix}{partial}"
 
 
 # Markers seen in the templates Ollama reports in /api/show for these families.
-CHATML = ChatLayout("chatml", "<|im_start|>user\n", "<|im_end|>\n<|im_start|>assistant\n")
+CHATML = ChatLayout(
+    "chatml",
+    "<|im_start|>user\n",
+    "<|im_end|>\n<|im_start|>assistant\n",
+    "<|im_start|>system\n",
+    "<|im_end|>\n",
+)
 LLAMA3 = ChatLayout(
     "llama3",
     "<|start_header_id|>user<|end_header_id|>\n\n",
     "<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n",
+    "<|start_header_id|>system<|end_header_id|>\n\n",
+    "<|eot_id|>",
 )
 
 
@@ -105,10 +117,10 @@ class Generated:
     complete: bool
 
 
-def next_step(user_prompt: str, partial: str, layout: ChatLayout | None) -> Step:
+def next_step(user_prompt: str, partial: str, layout: ChatLayout | None, system: str = "") -> Step:
     """The request that (continues to) produce the answer, given the answer so far."""
     if layout is not None:
-        return Step(layout.prompt(user_prompt, partial), raw=True)
+        return Step(layout.prompt(user_prompt, partial, system), raw=True)
     if not partial:
         return Step(user_prompt, raw=False)
     return Step(user_prompt + CONTINUE_INSTRUCTION + partial[-FALLBACK_TAIL_CHARS:], raw=False)
@@ -138,6 +150,7 @@ async def generate_long(
     layout: ChatLayout | None,
     max_continuations: int,
     on_continue: Callable[[int, StepResult], None] | None = None,
+    system: str = "",
 ) -> Generated:
     """Ask, and keep continuing while the answer was cut (see the module docstring).
 
@@ -146,7 +159,7 @@ async def generate_long(
     text = ""
     requests = 0
     while True:
-        step = next_step(user_prompt, text, layout)
+        step = next_step(user_prompt, text, layout, system)
         try:
             result = await run(step)
         except AssistError as exc:
@@ -285,6 +298,7 @@ class PreparedPrompt:
     counter: str
     model: str
     layout: str  # "chatml", "llama3" or "templated"
+    system: str = ""  # the model's own SYSTEM (Modelfile), put in by us in raw layouts
 
 
 def language_name(rel: str) -> str:
@@ -314,6 +328,7 @@ def prepare(
     num_predict: int,
     template: str,
     model: str,
+    system: str = "",
 ) -> PreparedPrompt:
     """Build the generation prompt within ``budget`` (also what ``--dry-run`` shows). Pure apart from
     reading the current file: the caller gets budget, counter and template from the backend."""
@@ -361,6 +376,7 @@ def prepare(
         counter=counter.name,
         model=model,
         layout=layout.name if layout else "templated",
+        system=system if layout else "",
     )
 
 
@@ -402,5 +418,10 @@ async def run_generation(
         return StepResult(completion.text, completion.done, completion.done_reason)
 
     return await generate_long(
-        prepared.prompt, step, layout=layout, max_continuations=max_continuations, on_continue=on_continue
+        prepared.prompt,
+        step,
+        layout=layout,
+        max_continuations=max_continuations,
+        on_continue=on_continue,
+        system=prepared.system,
     )

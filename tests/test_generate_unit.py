@@ -26,8 +26,14 @@ from assistant.generate import (
 )
 from assistant.templating import fill, placeholders, render_prompt
 
-QWEN_TEMPLATE = "{{ if .System }}<|im_start|>system\n{{ .System }}<|im_end|>\n{{ end }}<|im_start|>user\n{{ .Prompt }}<|im_end|>\n<|im_start|>assistant\n"  # noqa: E501
-LLAMA_TEMPLATE = "<|start_header_id|>user<|end_header_id|>\n\n{{ .Prompt }}<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n"  # noqa: E501
+QWEN_TEMPLATE = (
+    "{{ if .System }}<|im_start|>system\n{{ .System }}<|im_end|>\n{{ end }}"
+    "<|im_start|>user\n{{ .Prompt }}<|im_end|>\n<|im_start|>assistant\n"
+)
+LLAMA_TEMPLATE = (
+    "<|start_header_id|>user<|end_header_id|>\n\n{{ .Prompt }}<|eot_id|>"
+    "<|start_header_id|>assistant<|end_header_id|>\n\n"
+)
 
 
 def test_chat_layout_from_template() -> None:
@@ -41,6 +47,17 @@ def test_raw_continuation_prefills_the_assistant_turn() -> None:
     assert first == Step("<|im_start|>user\nwrite x.py<|im_end|>\n<|im_start|>assistant\n", raw=True)
     more = next_step("write x.py", "def f():\n    ret", CHATML)
     assert more.raw and more.prompt.endswith("<|im_start|>assistant\ndef f():\n    ret")
+
+
+def test_raw_layouts_carry_the_system_turn() -> None:
+    """Raw mode skips the server's template, so the Modelfile's SYSTEM must be put in by us."""
+    step = next_step("write x.py", "", CHATML, "Be careful.")
+    assert step.prompt == (
+        "<|im_start|>system\nBe careful.<|im_end|>\n<|im_start|>user\nwrite x.py<|im_end|>\n<|im_start|>assistant\n"
+    )
+    step = next_step("write x.py", "x =", LLAMA3, "Be careful.")
+    assert step.prompt.startswith("<|start_header_id|>system<|end_header_id|>\n\nBe careful.<|eot_id|>")
+    assert step.prompt.endswith("<|start_header_id|>assistant<|end_header_id|>\n\nx =")
 
 
 def test_templated_continuation_shows_the_tail() -> None:

@@ -151,11 +151,13 @@ async def _generate(args: argparse.Namespace, request: GenerateRequest, settings
             budget = await backend.prompt_budget(num_predict)
             info = await backend.info()
             template, model, source = info.template, backend.model, f"{backend.model} at {backend.host}"
+            system = info.system
         except BackendError as exc:
             if not args.dry_run:
                 raise
             # A dry run still shows the prompt when the server is away, budgeted from the config.
             counter, budget, template, model = default_counter(), settings.pack.budget, "", backend.model
+            system = ""
             source = f"config (server not reachable: {exc})"
         prepared = prepare(
             request,
@@ -165,6 +167,7 @@ async def _generate(args: argparse.Namespace, request: GenerateRequest, settings
             num_predict=num_predict,
             template=template,
             model=model,
+            system=system,
         )
         if args.dry_run:
             print(prepared.prompt)
