@@ -531,3 +531,20 @@ def test_failure_midway_keeps_the_finished_passes(
     assert any(n.startswith("review incomplete: 1 of ") for n in data["notes"])
     assert "assist: error: " in err and "llama runner process has terminated" in err
     assert len(generate_requests(env)) == 3
+
+
+def test_max_passes_guards_against_huge_targets(
+    env: OllamaFake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env.remove_model(MODEL)
+    env.add_model(MODEL, num_ctx=2600, num_predict=512, template=QWEN_TEMPLATE, stop=("<|im_end|>",))
+    root = make_repo(tmp_path / "huge", {f"pkg/m{i}.py": module(f"m{i}", 12, bug_at=None) for i in range(4)})
+    monkeypatch.chdir(root)
+    assert main(["review", "pkg", "--max-passes", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "needs " in err and "passes of the analysis model (limit 2)" in err and "--max-passes" in err
+    assert generate_requests(env) == []
+    assert main(["review", "pkg", "--max-passes", "0"]) == 0
+    assert re.search(
+        r"assist review: 4 files in \d+ passes of up to \d+ tokens with assist-coder", capsys.readouterr().err
+    )

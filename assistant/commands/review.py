@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 SEVERITY_CHOICES = ("error", "warning", "info", "never")
 FORMAT_CHOICES = ("text", "json", "sarif", "github")
+# A pass of a 70B model over a 32k window takes minutes on the GPUs we target: a target needing more
+# passes than this is most likely a mistake (`assist review .` in a monorepo), so ask for it explicitly.
+DEFAULT_MAX_PASSES = 50
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -58,6 +61,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--strict", action="store_true", help="with --hook: fail when the server cannot be reached"
     )
     p.add_argument("--plan", action="store_true", help="show the passes and their token counts; ask no model")
+    p.add_argument(
+        "--max-passes",
+        type=int,
+        metavar="N",
+        default=DEFAULT_MAX_PASSES,
+        help=f"refuse targets that need more passes than this (default {DEFAULT_MAX_PASSES}; 0: no limit)",
+    )
     p.add_argument(
         "--consolidate",
         action="store_true",
@@ -146,7 +156,7 @@ async def _review(
     args: argparse.Namespace, root: Path, settings: Settings, fmt: str, fail_on: str, staged: bool
 ) -> int:
     from assistant.backend import Backend
-    from assistant.errors import AssistError
+    from assistant.errors import AssistError, InputError
     from assistant.findings import at_or_above
     from assistant.index import ProjectIndex
     from assistant.progress import progress_reporter
@@ -178,6 +188,16 @@ async def _review(
             for i, p in enumerate(passes, 1):
                 print(f"pass {i}: {p.tokens} tokens ({p.context_tokens} context): {p.describe()}")
             return 0
+        if args.max_passes and len(passes) > args.max_passes:
+            raise InputError(
+                f"reviewing {target.description} needs {len(passes)} passes of the analysis model "
+                f"(limit {args.max_passes})",
+                hint=f"review fewer paths, or pass --max-passes {len(passes)}",
+            )
+        n_files, n_passes = len(target.files), len(passes)
+        files_text = f"{n_files} file{'s' if n_files != 1 else ''}"
+        passes_text = f"{n_passes} pass{'es' if n_passes != 1 else ''}"
+        _warn(f"{files_text} in {passes_text} of up to {budget} tokens with {backend.model}")
         run = ReviewRun()
         try:
             with pass_progress() as progress:
