@@ -62,6 +62,8 @@ def test_language_for_extensions() -> None:
     assert language_for("X.java") == "java"
     assert language_for("x.c") == "c"
     assert language_for("x.hpp") == "cpp"
+    assert language_for("X.cs") == "csharp"
+    assert language_for("lib/x.rb") == "ruby"
     assert language_for("README.md") is None
     assert language_for("Makefile") is None
 

@@ -41,7 +41,18 @@ def check(path: Path, actual: str) -> None:
 
 def test_every_language_has_a_golden() -> None:
     languages = {parse_source(p.name, p.read_text(encoding="utf-8")).language for p in SOURCES}
-    assert languages >= {"python", "javascript", "typescript", "go", "rust", "java", "c", "cpp"}
+    assert languages >= {
+        "python",
+        "javascript",
+        "typescript",
+        "go",
+        "rust",
+        "java",
+        "c",
+        "cpp",
+        "csharp",
+        "ruby",
+    }
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.name)
@@ -214,3 +225,29 @@ def test_truncated_files_never_crash(source: Path) -> None:
             assert 0 <= d.start_line <= d.end_line <= partial.count("\n")
             assert "\n" not in d.signature
         assert isinstance(outline(partial, facts), str)
+
+
+def test_csharp_semantics() -> None:
+    facts = load("Invoices.cs")
+    invoice = find(facts, "Invoice", "Shop.Billing")
+    assert (invoice.kind, invoice.docstring) == ("class", "An invoice with its lines.")
+    assert invoice.signature == "[Serializable] public class Invoice : EntityBase, IDisposable"
+    add = find(facts, "Add")
+    assert (add.kind, add.parent, add.docstring) == ("method", "Invoice", "Adds a line; fails past MaxLines.")
+    assert find(facts, "Total").signature == "public decimal Total()"
+    assert find(facts, "Find").parent == "IInvoiceStore"
+    assert find(facts, "Status").kind == "enum"
+    assert facts.imports == ("System", "System.Collections.Generic", "System.Linq")
+
+
+def test_ruby_semantics() -> None:
+    facts = load("cart.rb")
+    cart = find(facts, "Cart")
+    assert (cart.kind, cart.parent) == ("class", "Shop")
+    add = find(facts, "add")
+    assert (add.kind, add.parent, add.signature) == ("method", "Cart", "def add(sku, qty = 1)")
+    assert add.docstring == "Add +qty+ of +sku+; raises CartFull past LIMIT distinct items."
+    assert find(facts, "from_json").signature == "def self.from_json(text)"
+    assert find(facts, "LIMIT").kind == "constant"
+    assert find(facts, "CartFull").docstring == "Raised when a cart would exceed its limit."
+    assert facts.imports == ("../pricing/tax", "json")

@@ -39,6 +39,8 @@ GRAMMARS: dict[str, Grammar] = {
     "java": Grammar("java", "tree_sitter_java", "language", "java.scm"),
     "c": Grammar("c", "tree_sitter_c", "language", "c.scm"),
     "cpp": Grammar("cpp", "tree_sitter_cpp", "language", "cpp.scm"),
+    "csharp": Grammar("csharp", "tree_sitter_c_sharp", "language", "csharp.scm"),
+    "ruby": Grammar("ruby", "tree_sitter_ruby", "language", "ruby.scm"),
 }
 
 EXTENSIONS: dict[str, str] = {
@@ -68,6 +70,10 @@ EXTENSIONS: dict[str, str] = {
     ".h++": "cpp",
     ".ipp": "cpp",
     ".inl": "cpp",
+    ".cs": "csharp",
+    ".rb": "ruby",
+    ".rake": "ruby",
+    ".gemspec": "ruby",
 }
 
 

@@ -40,7 +40,7 @@ MAX_IMPORT_LINES = 40
 MAX_FIELD_CHARS = 160
 PYTHON_BODY_MARKER = "..."
 BRACE_BODY_MARKER = "{ " + ELLIPSIS + " }"
-DOC_PREFIX = {"python": None, "rust": "/// "}
+DOC_PREFIX = {"python": None, "rust": "/// ", "ruby": "# "}
 DEFAULT_DOC_PREFIX = "// "
 DEFAULT_INDENT_STEP = "    "
 
@@ -185,6 +185,8 @@ class _Renderer:
             return "value"
         if self.python:
             self.render_python(item, definition, src_indent, out_indent, out)
+        elif self.language == "ruby":
+            self.render_ruby(item, definition, src_indent, out_indent, out)
         else:
             self.render_braced(item, definition, src_indent, out_indent, out)
         return definition.kind
@@ -256,6 +258,26 @@ class _Renderer:
                 out.extend(children)
         if not wrote_children and (definition.kind not in CONTAINER_KINDS or not definition.docstring):
             out.append(body_out + PYTHON_BODY_MARKER)
+
+    def render_ruby(
+        self, item: _Item, definition: Definition, src_indent: str, out_indent: str, out: list[str]
+    ) -> None:
+        """Ruby closes with ``end``: containers list their members, methods elide to ``… end``."""
+        if definition.docstring and self.doc_prefix:
+            out.append(out_indent + self.doc_prefix + definition.docstring)
+        if definition.kind in ("class", "module") and item.children:
+            children: list[str] = []
+            if self.render_level(item.children, src_indent, out_indent, children):
+                out.append(out_indent + definition.signature)
+                out.extend(children)
+                out.append(out_indent + "end")
+                return
+        if definition.signature.endswith((";end", "; end")):  # `class Empty < Base; end`
+            out.append(out_indent + definition.signature)
+        elif definition.signature.endswith("="):  # endless method: `def name(args) = expression`
+            out.append(out_indent + definition.signature + " " + ELLIPSIS)
+        else:
+            out.append(out_indent + definition.signature + " " + ELLIPSIS + " end")
 
     def render_braced(
         self, item: _Item, definition: Definition, src_indent: str, out_indent: str, out: list[str]

@@ -45,6 +45,8 @@ WRAPPERS: dict[str, frozenset[str]] = {
     "java": frozenset(),
     "c": frozenset(),
     "cpp": frozenset({"template_declaration"}),
+    "csharp": frozenset(),
+    "ruby": frozenset(),
 }
 # Definitions the grammars wrap in an expression statement (TS `namespace N {}`, JS `exports.f = …`).
 EXPRESSION_DEFINITIONS = frozenset({"internal_module", "module", "assignment_expression"})
@@ -58,11 +60,15 @@ GROUPS = frozenset(
         "type_declaration",
     }
 )
-QUALIFIED_NAME_TYPES = frozenset({"qualified_identifier", "nested_identifier", "scoped_identifier"})
+QUALIFIED_NAME_TYPES = frozenset(
+    {"qualified_identifier", "nested_identifier", "scoped_identifier", "scope_resolution"}
+)
 GO_RECEIVER_TYPE = re.compile(r"\(\s*(?:[A-Za-z_]\w*\s+)?\*?\s*([A-Za-z_]\w*)")
-DOC_MARKERS = re.compile(r"^(?:/\*+!?|//[/!]?|\*+(?!/))")
+DOC_MARKERS = re.compile(r"^(?:/\*+!?|//[/!]?|\*+(?!/)|#+(?![\[!]))")
 # Comments addressed to tools, not readers (`//go:generate`, `//go:build`, `// +build`, `//nolint`).
 TOOL_DIRECTIVE = re.compile(r"^//\s*(?:go:|\+build|nolint|lint:|eslint-|@ts-|prettier-ignore|clang-format)")
+XML_DOC_REFERENCE = re.compile(r"<(?:see|seealso|paramref|typeparamref)\s+\w+=\"([^\"]*)\"\s*/>")
+XML_DOC_TAG = re.compile(r"</?[A-Za-z][^>]*>")
 PY_STRING_PREFIX = re.compile(r"^[rRuUbBfF]{0,2}(\"\"\"|'''|\"|')")
 CPP_HEADER_HINTS = re.compile(rb"^\s*(?:class\s+\w|namespace\s|template\s*<|public:|private:)|\w::\w", re.M)
 
@@ -224,7 +230,9 @@ def _definitions(language: str, src: bytes, captures: dict[str, list[Node]]) -> 
         if enclosing is not None:
             if parent is None:
                 parent = enclosing.name
-            if kind == "function" and enclosing.kind in CLASS_LIKE_KINDS:
+            if kind == "function" and (
+                enclosing.kind in CLASS_LIKE_KINDS or (language == "ruby" and enclosing.kind == "module")
+            ):
                 kind = "method"
         if kind != item.kind or parent != item.parent:
             item = Definition(
@@ -423,7 +431,7 @@ def _build(language: str, src: bytes, raw: _Raw) -> tuple[Definition, str | None
     while previous is not None and previous.type in ATTRIBUTE_SIBLINGS:
         first = previous
         previous = previous.prev_named_sibling
-    docstring = _python_docstring(src, node) if language == "python" else _doc_comment(src, first)
+    docstring = _python_docstring(src, node) if language == "python" else _doc_comment(src, first, language)
     end_byte, end_line = trimmed_end(src, outer)
     return (
         Definition(
@@ -494,11 +502,17 @@ def block_docstring(src: bytes, body: Node) -> str | None:
     return _first_line(inner.split("\n"))
 
 
-def _doc_comment(src: bytes, outer: Node) -> str | None:
+def _doc_comment(src: bytes, outer: Node, language: str) -> str | None:
     """First line of the comment block directly above a definition (attributes may sit between)."""
     block: list[Node] = []
     expected_row = outer.start_point.row
     previous = outer.prev_named_sibling
+    # A first statement may sit in a body node that starts with it, the comment above being the
+    # body's sibling (tree-sitter-ruby: `module M` / comment / body_statement(class …)).
+    parent = outer.parent
+    while previous is None and parent is not None and parent.start_byte == outer.start_byte:
+        previous = parent.prev_named_sibling
+        parent = parent.parent
     while previous is not None:
         if previous.type == "attribute_item":
             expected_row = previous.start_point.row
@@ -519,7 +533,8 @@ def _doc_comment(src: bytes, outer: Node) -> str | None:
                 line = line[:-2]
             if TOOL_DIRECTIVE.match(line):
                 continue
-            lines.append(DOC_MARKERS.sub("", line))
+            line = DOC_MARKERS.sub("", line)
+            lines.append(_xml_doc_text(line) if language == "csharp" else line)
     return _first_line(lines)
 
 
@@ -534,6 +549,12 @@ def _python_from_import(src: bytes, name: Node) -> list[str]:
     prefix = _text(src, module.start_byte, module.end_byte).replace(" ", "")
     joiner = "" if prefix.endswith(".") else "."
     return [prefix + joiner + _text(src, name.start_byte, name.end_byte).replace(" ", "")]
+
+
+def _xml_doc_text(line: str) -> str:
+    """C# XML doc text: ``<see cref="X"/>`` becomes X, other tags go."""
+    line = XML_DOC_REFERENCE.sub(r"\1", line)
+    return " ".join(XML_DOC_TAG.sub(" ", line).split())
 
 
 def _strip_quotes(text: str) -> str:
