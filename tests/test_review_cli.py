@@ -548,3 +548,17 @@ def test_max_passes_guards_against_huge_targets(
     assert re.search(
         r"assist review: 4 files in \d+ passes of up to \d+ tokens with assist-coder", capsys.readouterr().err
     )
+
+
+def test_stalled_server_times_out_and_the_hook_lets_the_commit_through(
+    env: OllamaFake, repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env.script(Reply(json.dumps({"findings": []}), first_byte_delay=5), model=MODEL)
+    assert main(["review", "calc/ops.py", "--timeout", "0.5"]) == 2
+    err = capsys.readouterr().err
+    assert "assist: error: " in err and "sent nothing for 0.5 s" in err
+    (repo / "calc/ops.py").write_text("x = 1\n")
+    git(repo, "add", "calc/ops.py")
+    env.script(Reply(json.dumps({"findings": []}), first_byte_delay=5), model=MODEL)
+    assert main(["review", "--hook", "--timeout", "0.5"]) == 0
+    assert "warning: skipped, the model server is not available" in capsys.readouterr().err
