@@ -433,3 +433,37 @@ def test_attributes_and_member_decorators_belong_to_the_definition() -> None:
 def find_one(facts: FileFacts, name: str) -> Definition:
     (found,) = [d for d in facts.definitions if d.name == name]
     return found
+
+
+def test_long_structs_keep_their_fields_short_ones_stay_whole() -> None:
+    fields = "".join(f'\t// F{i} doc.\n\tF{i} int `json:"f{i}"`\n' for i in range(20))
+    text = (
+        "package p\n\n// Big has many fields.\ntype Big struct {\n"
+        + fields
+        + "}\n\ntype Small struct {\n\tA int // a\n}\n"
+    )
+    facts = parse_source("big.go", text)
+    big_outline = outline(text, facts)
+    expected_fields = "".join(f'\tF{i} int `json:"f{i}"`\n' for i in range(20))
+    assert "// Big has many fields.\ntype Big struct {\n" + expected_fields + "}\n" in big_outline
+    assert "// F3 doc." not in big_outline  # field comments go once the struct is too long to show whole
+    assert big_outline.endswith("type Small struct {\n\tA int // a\n}\n")
+
+
+def test_function_valued_class_fields_are_methods() -> None:
+    text = (
+        "class A extends React.Component {\n"
+        "  state = { n: 0 };\n"
+        "  handleClick = (e) => {\n"
+        "    this.setState({ n: this.state.n + 1 });\n"
+        "  };\n"
+        "}\n"
+    )
+    facts = parse_source("a.jsx", text)
+    assert [(d.name, d.kind, d.parent, d.signature) for d in facts.definitions] == [
+        ("A", "class", None, "class A extends React.Component"),
+        ("handleClick", "method", "A", "handleClick = (e) =>"),
+    ]
+    assert outline(text, facts) == (
+        "class A extends React.Component {\n  state = { n: 0 };\n  handleClick = (e) => { … };\n}\n"
+    )

@@ -54,3 +54,6 @@
 ;; Lines an outline keeps verbatim.
 
 (preproc_include) @keep.import
+; Members of long structs, unions and enums (short ones are shown whole).
+(field_declaration_list (field_declaration) @keep.field)
+(enumerator_list (enumerator) @keep.field)

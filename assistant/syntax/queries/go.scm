@@ -41,3 +41,6 @@
 
 (package_clause) @keep.package
 (import_declaration) @keep.import
+; Members of long structs and interfaces (short ones are shown whole).
+(field_declaration_list (field_declaration) @keep.field)
+(interface_type [(method_elem) (type_elem)] @keep.field)

@@ -12,6 +12,11 @@
 (method_definition
   name: [(property_identifier) (private_property_identifier)] @name.definition.method) @definition.method
 
+; Class fields holding functions are methods in all but syntax: `handle = (e) => { … }`.
+(field_definition
+  property: [(property_identifier) (private_property_identifier)] @name.definition.method
+  value: [(arrow_function) (function_expression)]) @definition.method
+
 ; Top-level `const f = () => …` / `let X = 1` (plain or exported); functions vs constants decided by value.
 (program
   [(lexical_declaration (variable_declarator name: (identifier) @name.definition.variable) @definition.variable)

@@ -54,3 +54,6 @@
 (use_declaration) @keep.import
 (extern_crate_declaration) @keep.import
 (declaration_list (associated_type) @keep.field)
+; Members of long structs and enums (short ones are shown whole).
+(field_declaration_list (field_declaration) @keep.field)
+(enum_variant_list (enum_variant) @keep.field)

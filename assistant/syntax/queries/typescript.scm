@@ -33,6 +33,11 @@
 (method_definition
   name: [(property_identifier) (private_property_identifier)] @name.definition.method) @definition.method
 
+; Class fields holding functions are methods in all but syntax: `handle = (e: Event) => { … }`.
+(public_field_definition
+  name: [(property_identifier) (private_property_identifier)] @name.definition.method
+  value: [(arrow_function) (function_expression)]) @definition.method
+
 (abstract_method_signature
   name: [(property_identifier) (private_property_identifier)] @name.definition.method) @definition.method
 
