@@ -164,7 +164,16 @@ class SourceFile:
 
     @classmethod
     def from_text(cls, path: str, text: str) -> SourceFile:
-        return cls(path, tuple(text.splitlines()))
+        return cls(path, tuple(source_lines(text)))
+
+
+def source_lines(text: str) -> list[str]:
+    """Lines as editors, git and SARIF number them: split on LF only (``str.splitlines`` also splits on
+    form feeds and Unicode separators, which would shift every later line number), CR of CRLF dropped."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
 
 
 _LINE_SUFFIX = re.compile(r"(?::\d+){1,2}$")

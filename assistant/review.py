@@ -41,6 +41,7 @@ from assistant.findings import (
     merge_findings,
     parse_findings,
     severity_rank,
+    source_lines,
 )
 from assistant.secrets import redact
 from assistant.templating import render_prompt
@@ -142,6 +143,11 @@ def _staged_texts(root: Path, paths: Sequence[str]) -> dict[str, str]:
         )
     except OSError as exc:
         raise InputError(f"cannot run git: {exc.strerror}", hint="install git") from exc
+    if out.returncode != 0:
+        detail = out.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise InputError(
+            f"cannot read the staged files: {detail[0] if detail else f'git exit {out.returncode}'}"
+        )
     data = out.stdout
     texts: dict[str, str] = {}
     pos = 0
@@ -317,9 +323,7 @@ class Listing:
         self.path = target.path
         self.target = target
         self._facts = facts
-        lines = redact(target.text).split("\n")
-        if len(lines) > 1 and lines[-1] == "":
-            lines.pop()
+        lines = source_lines(redact(target.text)) or [""]
         self.n = len(lines)
         width = len(str(self.n))
         changed = target.changed

@@ -181,3 +181,23 @@ def test_at_or_above() -> None:
     assert [f.line for f in at_or_above(fs, "warning")] == [2, 3]
     assert [f.line for f in at_or_above(fs, "info")] == [1, 2, 3]
     assert at_or_above(fs, "never") == []
+
+
+def test_lines_are_counted_like_editors_do() -> None:
+    text = "a = 1\r\nb = '\x0c'\r\nc = 3\u2028still c\r\nd = 4\r\n"
+    src = SourceFile.from_text("x.py", text)
+    assert src.lines == ("a = 1", "b = '\x0c'", "c = 3\u2028still c", "d = 4")
+    f = validate_finding(
+        {
+            "file": "x.py",
+            "line": 1,
+            "end_line": 1,
+            "quote": "d = 4",
+            "severity": "info",
+            "category": "style",
+            "message": "m",
+            "suggestion": "",
+        },
+        {"x.py": src},
+    )
+    assert isinstance(f, Finding) and f.line == 4
