@@ -467,3 +467,19 @@ def test_function_valued_class_fields_are_methods() -> None:
     assert outline(text, facts) == (
         "class A extends React.Component {\n  state = { n: 0 };\n  handleClick = (e) => { … };\n}\n"
     )
+
+
+def test_one_statement_defining_several_names() -> None:
+    text = "G_MAP, G_RELATED, G_FULL = range(3)\n(X, y) = 1, 2\n\nclass A:\n    pass\n"
+    facts = parse_source("groups.py", text)
+    assert [(d.name, d.kind, d.parent) for d in facts.definitions] == [
+        ("G_MAP", "constant", None),
+        ("G_RELATED", "constant", None),
+        ("G_FULL", "constant", None),
+        ("X", "constant", None),
+        ("y", "variable", None),
+        ("A", "class", None),
+    ]
+    assert outline(text, facts) == "G_MAP, G_RELATED, G_FULL = range(3)\n(X, y) = 1, 2\n\nclass A:\n    ...\n"
+    go = "package p\n\nvar a, b = 1, 2\n"
+    assert [(d.name, d.parent) for d in parse_source("v.go", go).definitions] == [("a", None), ("b", None)]

@@ -85,10 +85,12 @@ def outline(text: str, facts: FileFacts) -> str:
 
 def _items(facts: FileFacts, src: bytes, captures: dict[str, list[Node]]) -> list[_Item]:
     """Definitions and kept nodes as a forest by containment, in source order."""
-    flat: list[_Item] = [
-        _Item(d.start_byte, d.end_byte, d.start_line, d.end_line, definition=d) for d in facts.definitions
-    ]
-    spans = {(d.start_byte, d.end_byte) for d in facts.definitions}
+    flat: list[_Item] = []
+    spans: set[tuple[int, int]] = set()
+    for d in facts.definitions:
+        if (d.start_byte, d.end_byte) not in spans:  # `A, B = …` is one line, shown once
+            spans.add((d.start_byte, d.end_byte))
+            flat.append(_Item(d.start_byte, d.end_byte, d.start_line, d.end_line, definition=d))
     for capture, nodes in captures.items():
         if not capture.startswith("keep."):
             continue

@@ -218,12 +218,21 @@ def _definitions(language: str, src: bytes, captures: dict[str, list[Node]]) -> 
             previous = raws.get(key)
             if previous is None or (previous.kind in GENERIC_KINDS and kind not in GENERIC_KINDS):
                 raws[key] = _Raw(node, name_node, kind)
-    built = [_build(language, src, raw) for raw in raws.values() if not _is_local_declaration(raw.node)]
-    built.sort(key=lambda item: (item[0].start_byte, -item[0].end_byte, item[0].name))
+    built = [
+        (*_build(language, src, raw), raw.name_node.start_byte)
+        for raw in raws.values()
+        if not _is_local_declaration(raw.node)
+    ]
+    built.sort(key=lambda entry: (entry[0].start_byte, -entry[0].end_byte, entry[2]))
     definitions: list[Definition] = []
     stack: list[Definition] = []
-    for item, explicit_parent in built:
-        while stack and not (stack[-1].start_byte <= item.start_byte and item.end_byte <= stack[-1].end_byte):
+    for item, explicit_parent, _name_start in built:
+        # Definitions sharing one statement (`A, B = …`) are siblings, not nested.
+        while stack and not (
+            stack[-1].start_byte <= item.start_byte
+            and item.end_byte <= stack[-1].end_byte
+            and (stack[-1].start_byte, stack[-1].end_byte) != (item.start_byte, item.end_byte)
+        ):
             stack.pop()
         enclosing = stack[-1] if stack else None
         kind, parent = item.kind, explicit_parent

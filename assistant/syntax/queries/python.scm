@@ -13,6 +13,13 @@
     (assignment
       left: (identifier) @name.definition.variable)) @definition.variable)
 
+; `A, B = range(2)`: each name is a definition of the same statement.
+(module
+  (expression_statement
+    (assignment
+      left: [(pattern_list (identifier) @name.definition.variable)
+             (tuple_pattern (identifier) @name.definition.variable)])) @definition.variable)
+
 ; `type Vector = list[float]` (Python 3.12)
 (type_alias_statement
   left: (type (identifier) @name.definition.type)) @definition.type
