@@ -38,7 +38,11 @@ PRE_COMMIT = [sys.executable, "-m", "pre_commit"]
 MODEL = "assist-coder"
 INSTALL_TIMEOUT = 600
 
-pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is required")
+pytestmark = [
+    pytest.mark.skipif(shutil.which("git") is None, reason="git is required"),
+    # The first test pays for pip-installing the hook environment (a fresh CI machine has no pip cache).
+    pytest.mark.timeout(INSTALL_TIMEOUT + 120),
+]
 
 
 def tracked_files(root: Path) -> list[str]:
