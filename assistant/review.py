@@ -8,9 +8,12 @@ The flow, one function each:
 2. ``plan_passes`` — the code under review is cut into *units*: whole files, or, when a file is larger
    than a pass allows, runs of whole top-level definitions (for a diff: the definitions enclosing each
    hunk). Units are numbered line by line so findings can cite lines, and grouped into passes that fit
-   the model's prompt budget. When everything fits, there is one pass. Each pass also gets project
-   context from the packer (``assistant.pack``): outlines of the files it imports, of the parts of a
-   split file it does not show, and a map of the rest, in whatever budget the code leaves.
+   the model's prompt budget. When everything fits, there is one pass. Every pass also gets the same
+   project context, ranked by the packer's centrality (``assistant.rank``) and rendered by the packer
+   (``assistant.pack``): outlines of the files the target imports, then of the rest of the project (and
+   of the target itself when it is split, so each part sees the shape of the others), in whatever
+   budget the largest pass's code leaves. One context for all passes gives every prompt the same long
+   prefix, which Ollama's KV cache then evaluates once instead of once per pass.
 3. ``run_review`` — one request per pass with the findings JSON schema as Ollama's ``format``; each
    answer is parsed and validated against the files (``assistant.findings``), then all passes are
    merged and de-duplicated.
@@ -61,7 +64,7 @@ MIN_CONTEXT_TOKENS = 200
 # A unit is never cut smaller than this many lines when a single definition must be split by lines.
 MIN_CHUNK_LINES = 20
 # A run of lines is estimated from its share of the file's characters, times this (token density varies
-# along a file: a table of numbers is denser than prose); the exact count of each prompt has the last word.
+# along a file: a table of numbers is denser than prose); each pass's parts are then counted exactly.
 ESTIMATE_SAFETY = 1.2
 # Tokens of a listing's header and fences, added to every estimate.
 HEADER_TOKENS = 40
