@@ -64,6 +64,7 @@ def test_language_for_extensions() -> None:
     assert language_for("x.hpp") == "cpp"
     assert language_for("X.cs") == "csharp"
     assert language_for("lib/x.rb") == "ruby"
+    assert language_for("src/X.php") == "php"
     assert language_for("README.md") is None
     assert language_for("Makefile") is None
 

@@ -52,6 +52,7 @@ def test_every_language_has_a_golden() -> None:
         "cpp",
         "csharp",
         "ruby",
+        "php",
     }
 
 
@@ -251,3 +252,21 @@ def test_ruby_semantics() -> None:
     assert find(facts, "LIMIT").kind == "constant"
     assert find(facts, "CartFull").docstring == "Raised when a cart would exceed its limit."
     assert facts.imports == ("../pricing/tax", "json")
+
+
+def test_php_semantics() -> None:
+    facts = load("InvoiceService.php")
+    create = find(facts, "create")
+    assert (create.kind, create.parent, create.docstring) == (
+        "method",
+        "InvoiceService",
+        "Create an invoice for a customer.",
+    )
+    assert create.signature == "public function create(Customer $customer, array $lines): Invoice"
+    assert (
+        find(facts, "InvoiceService").signature == "#[Service] final class InvoiceService implements Settles"
+    )
+    assert find(facts, "settle", "Settles").kind == "method"
+    assert find(facts, "money").kind == "function"
+    assert find(facts, "DEFAULT_CURRENCY").kind == "constant"
+    assert facts.imports == ("App\\Models\\Customer", "App\\Models\\Invoice", "Psr\\Log\\LoggerInterface")

@@ -41,6 +41,7 @@ GRAMMARS: dict[str, Grammar] = {
     "cpp": Grammar("cpp", "tree_sitter_cpp", "language", "cpp.scm"),
     "csharp": Grammar("csharp", "tree_sitter_c_sharp", "language", "csharp.scm"),
     "ruby": Grammar("ruby", "tree_sitter_ruby", "language", "ruby.scm"),
+    "php": Grammar("php", "tree_sitter_php", "language_php", "php.scm"),
 }
 
 EXTENSIONS: dict[str, str] = {
@@ -74,6 +75,7 @@ EXTENSIONS: dict[str, str] = {
     ".rb": "ruby",
     ".rake": "ruby",
     ".gemspec": "ruby",
+    ".php": "php",
 }
 
 

@@ -47,6 +47,7 @@ WRAPPERS: dict[str, frozenset[str]] = {
     "cpp": frozenset({"template_declaration"}),
     "csharp": frozenset(),
     "ruby": frozenset(),
+    "php": frozenset(),
 }
 # Definitions the grammars wrap in an expression statement (TS `namespace N {}`, JS `exports.f = …`).
 EXPRESSION_DEFINITIONS = frozenset({"internal_module", "module", "assignment_expression"})
@@ -579,11 +580,37 @@ def _import_strings(language: str, src: bytes, node: Node) -> list[str]:
         return [collapse(text).replace(" ", "")]
     if language == "rust":
         return _rust_use_paths(src, node, "")
+    if language == "php":
+        return _php_imports(src, node) if node.type == "namespace_use_declaration" else [_strip_quotes(text)]
     if language == "java":
         body = text.strip().removeprefix("import").strip().removesuffix(";").strip()
         body = body.removeprefix("static").strip()
         return ["".join(body.split())]
     return [_strip_quotes(text)]
+
+
+def _php_imports(src: bytes, node: Node) -> list[str]:
+    """``use A\\B, C as D;`` -> ["A\\B", "C"]; ``use A\\{B, C\\D};`` -> ["A\\B", "A\\C\\D"]."""
+    prefix = ""
+    group: Node | None = None
+    clauses: list[Node] = []
+    for child in node.named_children:
+        if child.type == "namespace_name":
+            prefix = _text(src, child.start_byte, child.end_byte).strip("\\")
+        elif child.type == "namespace_use_group":
+            group = child
+        elif child.type == "namespace_use_clause":
+            clauses.append(child)
+    if group is not None:
+        clauses.extend(c for c in group.named_children if c.type == "namespace_use_clause")
+    found: list[str] = []
+    for clause in clauses:
+        target = clause.named_child(0) if clause.named_child_count else None
+        if target is None:
+            continue
+        path = _text(src, target.start_byte, target.end_byte).strip("\\")
+        found.append(f"{prefix}\\{path}" if prefix else path)
+    return found
 
 
 def _join_rust(prefix: str, path: str) -> str:
