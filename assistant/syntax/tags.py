@@ -1,10 +1,12 @@
 """Facts about one source file from its tree-sitter tree: definitions, references, imports.
 
-The work is split so that tree-sitter's C code does the walking: a ``definitions`` query (few
-matches per file; each match pairs a definition node with its name) and a ``references`` query
-(many captures, only their text is kept). Python code then looks only at definition nodes, to cut
-the signature, find the docstring and the enclosing class. Everything is in UTF-8 bytes until the
-last moment, so offsets are byte offsets into ``text.encode()`` and non-ASCII text cannot shift them.
+tree-sitter's C code does the walking: one query per language (``queries/<lang>.scm``) captures, in
+a single pass, every definition node with its name (``@definition.K`` / ``@name.definition.K``),
+import strings (``@import``), identifiers used (``@name.reference``, only their text is kept) and
+the lines an outline keeps (``@keep.*``). Python code then looks only at definition nodes, to cut
+the signature, find the docstring and the enclosing definition. Everything stays in UTF-8 bytes
+until the last moment, so offsets are byte offsets into ``text.encode()`` and non-ASCII text cannot
+shift them.
 """
 
 from __future__ import annotations
@@ -420,9 +422,9 @@ def _build(language: str, src: bytes, raw: _Raw) -> tuple[Definition, str | None
         sig_start = node.start_byte
     body_start = _body_start(node)
     if kind in ("variable", "constant"):
-        whole = collapse(_text(src, sig_start, node.end_byte))
+        whole = collapse(_header_text(src, outer, sig_start, node.end_byte))
         if len(whole) > MAX_VALUE_SIGNATURE_CHARS and value is not None:
-            whole = collapse(_text(src, sig_start, value.start_byte)) + " " + ELLIPSIS
+            whole = collapse(_header_text(src, outer, sig_start, value.start_byte)) + " " + ELLIPSIS
         signature = whole
     elif body_start is not None and body_start > sig_start:
         signature = collapse(_header_text(src, outer, sig_start, body_start))
