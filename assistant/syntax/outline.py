@@ -4,8 +4,9 @@ Kept: top-level imports (they say where names come from), module constants as on
 every top-level definition's signature with the first docstring line, and for classes, impls,
 traits, interfaces and namespaces their members (methods, short fields) nested and indented as in
 the source. Bodies are elided with one marker: an indented ``...`` line in Python, ``{ … }`` in
-the brace languages. Short data types (structs, enums, type aliases, interfaces) are kept whole,
-since their fields *are* their signature.
+the brace languages (``…`` after an expression-bodied arrow), ``… end`` in Ruby. Short data types
+(structs, enums, type aliases, interfaces) are kept whole, since their fields *are* their
+signature; long ones list their members one per line.
 
 The outline reuses the tree ``parse_source`` just built on this thread (see ``tags.parsed``);
 called on another thread or later, it parses again.
