@@ -116,7 +116,7 @@ def parse_changed_lines(diff: str) -> dict[str, set[int]]:
         if line.startswith("diff --git "):
             path = None
         elif line.startswith("+++ "):
-            target = line[4:].strip()
+            target = unquote_git_path(line[4:].rstrip("\n"))
             path = None if target == "/dev/null" else target[2:] if target.startswith("b/") else target
             if path is not None:
                 changed.setdefault(path, set())
@@ -133,6 +133,33 @@ def parse_changed_lines(diff: str) -> dict[str, set[int]]:
         elif line.startswith(" "):
             line_no += 1
     return changed
+
+
+_GIT_ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
+
+
+def unquote_git_path(text: str) -> str:
+    """A path as git prints it in a diff header: C-quoted (``"b/caf\\303\\251.py"``) when it holds
+    non-ASCII or special characters (core.quotePath), the octal escapes being UTF-8 bytes."""
+    text = text.strip()
+    if len(text) < 2 or not (text.startswith('"') and text.endswith('"')):
+        return text
+    body, out, i = text[1:-1], bytearray(), 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\" and i + 1 < len(body):
+            nxt = body[i + 1]
+            if nxt in "01234567" and i + 3 < len(body) + 1 and body[i + 1 : i + 4].isdigit():
+                out.append(int(body[i + 1 : i + 4], 8) & 0xFF)
+                i += 4
+                continue
+            if nxt in _GIT_ESCAPES:
+                out.append(_GIT_ESCAPES[nxt])
+                i += 2
+                continue
+        out.extend(ch.encode("utf-8"))
+        i += 1
+    return out.decode("utf-8", "surrogateescape")
 
 
 def _staged_texts(root: Path, paths: Sequence[str]) -> dict[str, str]:

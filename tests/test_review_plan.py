@@ -147,3 +147,13 @@ def test_count_cache_round_trip(tmp_path: Path) -> None:
     assert again.data == cache.data and not again.dirty
     path.write_text("not json")
     assert CountCache(path, counter).data == {}  # a broken cache is only slower
+
+
+def test_staged_non_ascii_file_names(tmp_path: Path) -> None:
+    """git C-quotes such paths in diff headers (core.quotePath); the review still finds the file."""
+    root = make_repo(tmp_path / "u", {"café.py": "x = 1\n"})
+    (root / "café.py").write_text("x = 2\n")
+    git(root, "add", "café.py")
+    target = collect_target(index_for(root, tmp_path), staged=True, cwd=root)
+    assert [(f.path, f.text) for f in target.files] == [("café.py", "x = 2\n")]
+    assert target.notes == ()
