@@ -149,8 +149,9 @@ def unquote_git_path(text: str) -> str:
         ch = body[i]
         if ch == "\\" and i + 1 < len(body):
             nxt = body[i + 1]
-            if nxt in "01234567" and i + 3 < len(body) + 1 and body[i + 1 : i + 4].isdigit():
-                out.append(int(body[i + 1 : i + 4], 8) & 0xFF)
+            digits = body[i + 1 : i + 4]
+            if len(digits) == 3 and all(c in "01234567" for c in digits):
+                out.append(int(digits, 8) & 0xFF)
                 i += 4
                 continue
             if nxt in _GIT_ESCAPES:
