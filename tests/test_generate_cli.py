@@ -243,3 +243,14 @@ def test_context_flag_chooses_the_context(
     assert "class Circle" in out
     assert main(["generate", "other/new.py", "-i", "x", "--context", "nope.py"]) == 2
     assert "--context nope.py: not a file of the project" in capsys.readouterr().err
+
+
+def test_project_reached_through_a_symlinked_folder(
+    env: OllamaFake, repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    link = tmp_path / "link-to-proj"
+    link.symlink_to(repo, target_is_directory=True)
+    monkeypatch.chdir(link)
+    env.script("y = 2\n", model=MODEL)
+    assert main(["generate", "geo/y.py", "-i", "y"]) == 0
+    assert (repo / "geo/y.py").read_text() == "y = 2\n"

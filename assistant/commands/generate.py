@@ -9,6 +9,7 @@ saved next to FILE as ``FILE.<random>.partial`` and the error says where.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -91,7 +92,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.num_predict is not None and args.num_predict <= 0:
         raise InputError("--num-predict must be a positive number of tokens")
-    target = Path(args.file).absolute()
+    # realpath: the project root is resolved too, and a symlinked target is written through (write_atomic).
+    target = Path(os.path.realpath(args.file))
     if not args.dry_run:
         check_writable(target, overwrite=args.force)
     instruction = _instruction(args)
