@@ -28,6 +28,9 @@ MAX_CANDIDATES = 4
 
 _STRIP_EXT = (
     ".d.ts",
+    ".cs",
+    ".rb",
+    ".php",
     ".py",
     ".pyi",
     ".js",
@@ -95,8 +98,10 @@ def _components(spec: str, importer: str, language: str | None) -> tuple[str, ..
     if spec.startswith(("./", "../")) or spec in (".", ".."):
         joined = posixpath.normpath(posixpath.join(folder, spec))
         return tuple(p for p in joined.split("/") if p and p != ".")
-    if language == "java":
+    if language in ("java", "csharp"):
         return tuple(p for p in spec.split(".") if p and p != "*")
+    if language == "php":
+        return tuple(p for p in spec.replace("\\", "/").split("/") if p)
     if language in ("c", "cpp"):
         # #include "x.h" is relative to the including file first; the suffix lookup covers the rest.
         local = posixpath.normpath(posixpath.join(folder, spec))

@@ -48,3 +48,18 @@ def test_resolution_across_languages() -> None:
     assert resolved["java/com/acme/App.java"] == ("java/com/acme/util/Strings.java",)
     assert resolved["c/main.c"] == ("c/util/strings.h",)
     assert resolved["cpp/app.cpp"] == ("cpp/include/widget.hpp",)
+
+
+def test_csharp_php_and_ruby() -> None:
+    files = {
+        "src/Acme/Billing/Invoice.cs": "namespace Acme.Billing { public class Invoice {} }\n",
+        "src/Acme/App.cs": "using Acme.Billing.Invoice;\nnamespace Acme { class App {} }\n",
+        "src/Acme/Models/User.php": "<?php\nnamespace Acme\\Models;\nclass User {}\n",
+        "src/Acme/Http/Controller.php": "<?php\nuse Acme\\Models\\User;\nclass Controller {}\n",
+        "lib/shop/cart.rb": "require_relative './item'\nclass Cart; end\n",
+        "lib/shop/item.rb": "class Item; end\n",
+    }
+    resolved = resolve_imports({rel: parse_source(rel, text) for rel, text in files.items()})
+    assert resolved["src/Acme/App.cs"] == ("src/Acme/Billing/Invoice.cs",)
+    assert resolved["src/Acme/Http/Controller.php"] == ("src/Acme/Models/User.php",)
+    assert resolved["lib/shop/cart.rb"] == ("lib/shop/item.rb",)
