@@ -254,3 +254,6 @@ def test_project_reached_through_a_symlinked_folder(
     env.script("y = 2\n", model=MODEL)
     assert main(["generate", "geo/y.py", "-i", "y"]) == 0
     assert (repo / "geo/y.py").read_text() == "y = 2\n"
+    env.script("z = 3\n", model=MODEL)
+    assert main(["generate", str(link / "geo" / "z.py"), "-i", "z"]) == 0  # a path spelled through the link
+    assert (repo / "geo/z.py").read_text() == "z = 3\n"
