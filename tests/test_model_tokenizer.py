@@ -304,3 +304,36 @@ def test_real_qwen2_special_tokens(qwen2: tuple[ModelTokenCounter, Any]) -> None
     assert counter.count(prompt) == len(reference.encode(prompt, allowed_special="all"))
     assert counter.count("<|im_start|>") == 1
     assert counter.count("<|not_a_qwen_token|>") == len(reference.encode_ordinary("<|not_a_qwen_token|>"))
+
+
+def test_line_local_correction_equals_the_full_pass(qwen2: tuple[ModelTokenCounter, Any]) -> None:
+    import random
+
+    counter, _ = qwen2
+    rng = random.Random(7)
+    # Blanks of every kind: \x1c-\x1f are whitespace to Python's re but not to the pre-tokenizer's regex.
+    alphabet = [
+        " ",
+        "   ",
+        "\n",
+        "\r\n",
+        "\r",
+        "\n\n",
+        "=",
+        "==",
+        "-",
+        "a",
+        "ab",
+        "x1",
+        "\t",
+        "#",
+        "()",
+        "é",
+        "東",
+    ]
+    alphabet += ["'s", "1", "\u00a0", "\u2028", "\x0b", "\x0c", "\x1c", "\x85", "\u3000"]
+    samples = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 150))) for _ in range(2000)]
+    sources = sorted((Path(__file__).resolve().parents[1] / "assistant").rglob("*.py"))
+    samples += [p.read_text(encoding="utf-8") for p in sources]
+    for text in samples:
+        assert counter._go_correction(text) == counter._go_correction_full(text), repr(text[:80])
