@@ -128,12 +128,26 @@ def byte_decoder() -> dict[str, int]:
     return {c: b for b, c in byte_encoder().items()}
 
 
+@lru_cache(maxsize=1)
+def _decode_table() -> dict[int, str]:
+    """``str.translate`` table: table characters -> the latin-1 character of their byte; any other
+    character below 256 -> U+FFFF, so the latin-1 encode that follows fails (characters above 255 that
+    are not in the table pass through and fail it too)."""
+    table: dict[int, str] = {cp: "\uffff" for cp in range(256)}
+    for char, byte in byte_decoder().items():
+        table[ord(char)] = chr(byte)
+    return table
+
+
 def token_to_bytes(token: str) -> bytes | None:
-    """A byte-level token string -> its bytes; None if it uses characters outside the table."""
-    decoder = byte_decoder()
+    """A byte-level token string -> its bytes; None if it uses characters outside the table.
+
+    Done with ``str.translate`` + latin-1 (C speed): a 150k-token vocabulary converts in ~0.1 s instead
+    of ~0.8 s character by character, which is most of loading a cached counter.
+    """
     try:
-        return bytes(decoder[c] for c in token)
-    except KeyError:
+        return token.translate(_decode_table()).encode("latin-1")
+    except UnicodeEncodeError:
         return None
 
 
@@ -227,12 +241,12 @@ class ModelTokenCounter:
             t for t, k in zip(vocab.tokens, vocab.token_type, strict=True) if k in SPECIAL_TOKEN_TYPES
         ]
         self.special_tokens: tuple[str, ...] = tuple(sorted(set(specials)))
-        self._token_ids: dict[str, int] = {}
-        for i, t in enumerate(vocab.tokens):
-            self._token_ids.setdefault(t, i)
-        self._merge_rank: dict[str, int] = {}
-        for i, m in enumerate(vocab.merges):
-            self._merge_rank.setdefault(m, i)
+        # First occurrence wins (zip over the reversed lists: the earliest index is assigned last).
+        n, m = len(vocab.tokens), len(vocab.merges)
+        self._token_ids: dict[str, int] = dict(zip(reversed(vocab.tokens), range(n - 1, -1, -1), strict=True))
+        self._merge_rank: dict[str, int] = dict(
+            zip(reversed(vocab.merges), range(m - 1, -1, -1), strict=True)
+        )
         self.encoding = self._build_encoding()
         self._allowed = frozenset(self.special_tokens)
         self._special_re = (
@@ -252,20 +266,22 @@ class ModelTokenCounter:
     def _build_encoding(self) -> tiktoken.Encoding:
         vocab = self.vocab
         special_set = set(self.special_tokens)
-        known: set[bytes] = set()
+        as_bytes: dict[str, bytes] = {}
         for token in vocab.tokens:
             if token in special_set:
                 continue
             data = token_to_bytes(token)
             if data is not None:
-                known.add(data)
+                as_bytes[token] = data
+        known = set(as_bytes.values())
         ranks: dict[bytes, int] = {bytes([b]): b for b in range(256)}
         rank = 256
         for merge in vocab.merges:
             left, sep, right = merge.partition(" ")
             if not sep:
                 continue
-            a, b = token_to_bytes(left), token_to_bytes(right)
+            a = as_bytes.get(left) or token_to_bytes(left)
+            b = as_bytes.get(right) or token_to_bytes(right)
             if a is None or b is None:
                 continue
             merged = a + b
