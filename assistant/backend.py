@@ -714,6 +714,13 @@ class Backend:
                 hint="start the server (docker compose up -d in docker/) or fix OLLAMA_HOST / --host",
             ) from exc
 
+    def forget(self) -> None:
+        """Drop what was read from the server (model info, counter, calibration): the next call reads
+        again. For a long-lived process (the language server) after the model was re-created."""
+        self._info = None
+        self._counter = None
+        self.calibration = 1.0
+
     def client_for(self, host: str | None = None) -> ollama.AsyncClient:
         """The configured client (headers, timeouts) for ``host`` (default: the current one)."""
         return self._client(host or self.host)

@@ -593,3 +593,11 @@ async def test_html_instead_of_ndjson_while_generating(
             await backend.generate("hello")
     finally:
         await backend.aclose()
+
+
+async def test_forget_reads_the_model_again(backend: Backend, coder: OllamaFake) -> None:
+    assert (await backend.info()).num_ctx == 2048
+    coder.add_model(CODER, num_ctx=8192, template=QWEN_TEMPLATE)  # `assist models setup` ran meanwhile
+    assert (await backend.info()).num_ctx == 2048  # read once
+    backend.forget()
+    assert (await backend.info()).num_ctx == 8192
