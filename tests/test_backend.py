@@ -601,3 +601,46 @@ async def test_forget_reads_the_model_again(backend: Backend, coder: OllamaFake)
     assert (await backend.info()).num_ctx == 2048  # read once
     backend.forget()
     assert (await backend.info()).num_ctx == 8192
+
+
+async def test_budget_is_tight_and_safe_with_a_real_vocabulary(
+    ollama_fake: OllamaFake, tmp_path: Path
+) -> None:
+    """Fill the prompt budget exactly with real code, counted with Qwen2's vocabulary read from the server."""
+    from real_vocab import qwen2
+
+    info, reference = qwen2()
+
+    def server_count(text: str) -> int:  # what the server evaluates: the rendered template, specials parsed
+        return len(reference.encode(text, allowed_special="all"))
+
+    ollama_fake.add_model(
+        CODER, num_ctx=1024, num_predict=128, template=QWEN_TEMPLATE, tokenizer=info, counter=server_count
+    )
+    backend = Backend(make_settings(tmp_path, [ollama_fake.url]), "analysis")
+    try:
+        counter = await backend.counter()
+        assert isinstance(counter, ModelTokenCounter)
+        budget = await backend.prompt_budget()
+        source = (Path(__file__).resolve().parents[1] / "assistant" / "backend.py").read_text(
+            encoding="utf-8"
+        )
+        prompt = ""
+        for char in source:  # grow to exactly the budget (or one short, where a merge jumps two)
+            if counter.count(prompt + char) > budget:
+                break
+            prompt += char
+        assert budget - 1 <= counter.count(prompt) <= budget
+        result = await backend.generate(prompt, expected_prompt_tokens=counter.count(prompt))
+        assert result.done and result.prompt_eval_count is not None
+        # Never over the window minus the answer's room, and within a template's worth of it.
+        assert result.prompt_eval_count <= 1024 - 128
+        assert (1024 - 128) - result.prompt_eval_count < 40
+
+        too_long = prompt + source[len(prompt) : len(prompt) + 1200]
+        with pytest.raises(ContextOverflow):  # refused before sending
+            await backend.generate(too_long, expected_prompt_tokens=counter.count(too_long))
+        with pytest.raises(ContextOverflow):  # refused by the server ("truncate": false)
+            await backend.generate(too_long)
+    finally:
+        await backend.aclose()

