@@ -283,6 +283,7 @@ class OllamaFake:
         counter: Callable[[str], int] | None = None,
         default_reply: str | None = None,
         token: str | None = None,
+        prefix: str = "",
     ) -> None:
         self._lock = threading.Lock()
         self.models: dict[str, FakeModel] = {}
@@ -298,6 +299,8 @@ class OllamaFake:
         self.default_delay = 0.0
         # When set, every request must carry ``Authorization: Bearer <token>`` (a proxy in front).
         self.token = token
+        # Behind a reverse proxy at a path, e.g. "/ollama": only URLs under it are served.
+        self.prefix = prefix.rstrip("/")
         # True: /api/create and /api/pull of a missing base "download" it; False: offline failure.
         self.registry_online = False
         # False: ignore top-level "truncate" like servers before it existed (silent truncation only).
@@ -320,7 +323,7 @@ class OllamaFake:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host}:{port}{self.prefix}"
 
     def start(self) -> OllamaFake:
         if self._counter is None:
@@ -470,6 +473,17 @@ class _Handler(BaseHTTPRequestHandler):
     @property
     def fake(self) -> OllamaFake:
         return self.server.fake
+
+    def parse_request(self) -> bool:
+        """Serve under ``fake.prefix`` (a reverse proxy mounting Ollama at a path); record paths without it."""
+        ok = super().parse_request()
+        prefix = self.fake.prefix
+        if ok and prefix:
+            if self.path == prefix or self.path.startswith(prefix + "/"):
+                self.path = self.path[len(prefix) :] or "/"
+            else:
+                self.path = "/outside-the-proxy-prefix" + self.path
+        return ok
 
     def _read_body(self) -> Any:
         data = self._read_raw()

@@ -644,3 +644,22 @@ async def test_budget_is_tight_and_safe_with_a_real_vocabulary(
             await backend.generate(too_long)
     finally:
         await backend.aclose()
+
+
+async def test_ollama_behind_a_proxy_path_with_a_token(tmp_path: Path) -> None:
+    """A team server behind a reverse proxy: https://gpu/ollama with a bearer token (here plain HTTP)."""
+    from small_bpe import train
+
+    with OllamaFake(prefix="/ollama", token="t") as proxied:
+        proxied.add_model(CODER, num_ctx=2048, template=QWEN_TEMPLATE, tokenizer=train(40))
+        assert proxied.url.endswith("/ollama")
+        settings = make_settings(tmp_path, [proxied.url], **{"ollama.headers": {"Authorization": "Bearer t"}})
+        backend = Backend(settings, "analysis")
+        try:
+            assert await backend.version() == "0.24.0"
+            assert isinstance(await backend.counter(), ModelTokenCounter)  # raw verbose /api/show too
+            assert (await backend.generate("hello")).done
+        finally:
+            await backend.aclose()
+        paths = sorted({r.path for r in proxied.requests})
+        assert paths == ["/api/generate", "/api/ps", "/api/show", "/api/tags", "/api/version"]
