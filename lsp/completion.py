@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -135,6 +136,13 @@ class CompletionEngine:
     ) -> None:
         self.root = root
         self._index = index
+        # The index snapshot completions use: one whose derived tables (definitions by name, import
+        # graph, ranking) are already built. Building them on a fresh snapshot takes up to a second on a
+        # Django-sized project, so that happens in a worker thread (``prewarm``) and requests keep using
+        # the previous warm snapshot meanwhile — its context is at most one edit pause old.
+        self.warm_state: IndexState | None = None
+        self._warm_lock = threading.Lock()
+        self.last_focus: CompletionRequest | None = None
         self.settings = settings
         self._backend: Backend | None = None
         self._backend_error: AssistError | None = None
@@ -257,6 +265,43 @@ class CompletionEngine:
         self._plans[model] = plan
         return plan
 
+    def prewarm(self) -> bool:
+        """Build the derived tables of the index's current snapshot, then make it the one requests use.
+
+        Blocking (run it in a worker thread): after the index opens, after editor texts were applied and
+        after the watcher refreshed files. Returns whether a new snapshot was warmed.
+        """
+        index = self._index()
+        if index is None:
+            return False
+        with self._warm_lock:
+            state = index.state
+            if self.warm_state is not None and state.version <= self.warm_state.version:
+                return False
+            focus = self.last_focus
+            rel = focus.rel if focus is not None else next(iter(state.rels()), None)
+            if rel is not None:
+                from assistant.fim import build_completion_prompt, family_for
+                from assistant.pack import CursorFocus
+
+                counter = self._counter if self._counter is not None else _offline_counter()
+                line, column = (focus.line, focus.column) if focus is not None else (0, 0)
+                text = focus.text if focus is not None and focus.rel == rel else None
+                try:
+                    build_completion_prompt(
+                        state,
+                        CursorFocus(rel, line, column, text),
+                        max(self.settings.completion.context_tokens, 256),
+                        counter,
+                        family_for(self.model),
+                        repo_name=self.root.name,
+                    )
+                except AssistError as exc:  # a file that vanished meanwhile: the tables are built anyway
+                    log.debug("prewarm: %s", exc)
+            if self.warm_state is None or state.version > self.warm_state.version:
+                self.warm_state = state
+            return True
+
     async def warm(self) -> None:
         """Do the once-per-model work now (model info, tokenizer, budgets) so the first keystroke is fast."""
         await self.plan()
@@ -264,6 +309,8 @@ class CompletionEngine:
         limit = self.settings.completion.max_tokens
         for num_predict in sorted({limit, min(limit, SINGLE_LINE_MAX_TOKENS)}):
             await self._budget(num_predict)
+        counter = await self._token_counter()
+        await asyncio.to_thread(counter.count, "def warm_up(): pass")  # loads the vocabulary now
 
     async def _budget(self, num_predict: int) -> int:
         key = (self.model, num_predict)
@@ -284,9 +331,9 @@ class CompletionEngine:
         from assistant.fim import build_completion_prompt
         from assistant.pack import CursorFocus
 
-        index: ProjectIndex | IndexState | None = self._index()
+        index: IndexState | None = self.warm_state
         if index is None:
-            # The project is still being indexed: complete from the buffer alone rather than not at all.
+            # The project is not indexed (and warmed) yet: complete from the buffer alone meanwhile.
             from assistant.index import IndexState
 
             index = IndexState(root=self.root, files={})
@@ -294,6 +341,7 @@ class CompletionEngine:
         return build_completion_prompt(index, focus, budget, counter, plan.family, repo_name=self.root.name)
 
     async def _generate(self, req: CompletionRequest, before: str, after: str) -> Suggestion | None:
+        self.last_focus = req
         plan = await self.plan()
         ctx = cursor_context(before, after)
         limit = self.settings.completion.max_tokens
@@ -301,7 +349,9 @@ class CompletionEngine:
         stops = plan.stops if ctx.multiline else _unique((*plan.stops, "\n"))
         budget = await self._budget(num_predict)
         counter = await self._token_counter()
+        t_prompt = time.perf_counter()
         prompt = self.build_prompt(req, plan, budget, counter)
+        t_built = time.perf_counter()
         if plan.mode == MODE_SUFFIX:
             send, suffix = prompt.prompt, prompt.suffix
         else:
@@ -320,13 +370,20 @@ class CompletionEngine:
             num_predict=num_predict,
             expected_prompt_tokens=prompt.tokens,
         )
-        model_ms = (
-            result.total_duration_ns / 1e6
-            if result.total_duration_ns is not None
-            else (time.perf_counter() - started) * 1000
-        )
+        model_ms = (time.perf_counter() - started) * 1000  # as seen from here: what the user waits for
         text = clean_completion(result.text, before, after, multiline=ctx.multiline, stops=stops)
         self.cache.put(key, text)
+        log.debug(
+            "completion %s:%d:%d prompt %.1f ms (%d tokens, %d context items), model %.1f ms, clean %.1f ms",
+            req.rel,
+            req.line,
+            req.column,
+            (t_built - t_prompt) * 1000,
+            prompt.tokens,
+            len(prompt.items),
+            model_ms,
+            (time.perf_counter() - started) * 1000 - model_ms,
+        )
         return Suggestion(text, "model", plan.mode, self.model, len(send), model_ms)
 
 
@@ -339,6 +396,12 @@ def _unique(items: Sequence[str]) -> tuple[str, ...]:
         if item:
             seen.setdefault(item, None)
     return tuple(seen)
+
+
+def _offline_counter() -> Any:
+    from assistant.tokens import default_counter
+
+    return default_counter()
 
 
 def _new_backend(settings: Settings) -> Backend:

@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import multiprocessing
 import sys
 import time
 import uuid
@@ -50,8 +51,10 @@ CMD_REVIEW_WORKSPACE = "assist.reviewWorkspace"
 CMD_TOGGLE = "assist.toggleCompletion"
 CMD_DOCTOR = "assist.doctor"
 COMMANDS = (CMD_REVIEW_FILE, CMD_REVIEW_WORKSPACE, CMD_TOGGLE, CMD_DOCTOR)
+# A document's own edits reach the index once typing in it pauses this long (see push_text).
+OVERLAY_IDLE_SECONDS = 1.0
 # How long a completion waits for the index at start-up before answering from the buffer alone.
-INDEX_WAIT_SECONDS = 0.5
+INDEX_WAIT_SECONDS = 0.3
 IDENT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")
 
 
@@ -73,6 +76,8 @@ class AssistServer(LanguageServer):
         self.enabled = True
         self.published: dict[str, list[Published]] = {}
         self._pending_text: dict[str, str] = {}
+        self._overlay_timer: asyncio.TimerHandle | None = None
+        self._waited_for_index = False
         self._shown_error: str | None = None
         self._tasks: set[asyncio.Future[Any]] = set()
         self.status_state: dict[str, Any] = {}
@@ -130,17 +135,43 @@ class AssistServer(LanguageServer):
         return language_enabled(self.settings, doc.language_id)
 
     def push_text(self, uri: str, text: str) -> None:
-        """Remember the editor's text; it reaches the index lazily, right before a prompt is built."""
-        rel = self.rel_path(uri)
-        if rel is not None:
-            self._pending_text[rel] = text
+        """Remember the editor's text; it reaches the index lazily.
 
-    def flush_texts(self) -> None:
-        if self.index is None or not self._pending_text:
+        Re-indexing a file means re-parsing it (tens of ms for a 3,000-line file) and invalidates the
+        index's derived tables, so it must not happen on every keystroke of the file being typed in: its
+        text reaches the prompt directly (the cursor window comes from the buffer), and its facts —
+        which only choose the cross-file context — follow once typing pauses (``OVERLAY_IDLE_SECONDS``).
+        That also keeps the context, the start of every prompt, stable while typing (KV-cache reuse).
+        """
+        rel = self.rel_path(uri)
+        if rel is None:
             return
-        pending, self._pending_text = self._pending_text, {}
-        for rel, text in sorted(pending.items()):
-            self.index.update_text(rel, text)
+        self._pending_text[rel] = text
+        if self._overlay_timer is not None:
+            self._overlay_timer.cancel()
+        loop = asyncio.get_running_loop()
+        self._overlay_timer = loop.call_later(
+            OVERLAY_IDLE_SECONDS, lambda: self.spawn(self.flush_texts_async())
+        )
+
+    def _take_pending(self, keep: str | None = None) -> dict[str, str]:
+        taken = {rel: text for rel, text in self._pending_text.items() if rel != keep}
+        for rel in taken:
+            del self._pending_text[rel]
+        return taken
+
+    def _apply_texts(self, texts: dict[str, str]) -> None:
+        index = self.index
+        if index is None:
+            return
+        for rel, text in sorted(texts.items()):
+            index.update_text(rel, text)
+
+    async def flush_texts_async(self) -> None:
+        """Apply every pending editor text in a worker thread (the index is thread-safe), then warm."""
+        if self.index is not None and self._pending_text:
+            await asyncio.to_thread(self._apply_texts, self._take_pending())
+        await self.prewarm()
 
     # ------------------------------------------------------------------ configuration and start-up
 
@@ -160,16 +191,18 @@ class AssistServer(LanguageServer):
         self.spawn(self.health_check(startup=True))
 
     async def _open_index(self) -> None:
+        """Open (or load from the disk cache) the index, apply the editor's texts, warm it, then watch."""
         assert self.index_ready is not None
         root, settings = self.root, self.settings
         if root is None or settings is None:
             self.index_ready.set()
             return
+        started = time.perf_counter()
         try:
             from assistant.index import ProjectIndex
 
             self.index = await asyncio.to_thread(ProjectIndex.open, root, settings)
-            log.info("index of %s: %d files", root, len(self.index.files()))
+            await self.flush_texts_async()  # documents opened while the index was loading; warms it
         except AssistError as exc:
             self.index_error = str(exc)
             self.show(f"cannot index {root}: {exc}")
@@ -177,6 +210,24 @@ class AssistServer(LanguageServer):
             self.index_ready.set()
         if self.index is not None:
             await asyncio.to_thread(self._start_watcher)
+            # Sent once the index is warm and watched (tests and benchmarks wait for this line).
+            seconds = time.perf_counter() - started
+            message = f"assist: indexed {len(self.index.files())} files of {root} in {seconds:.1f} s"
+            log.info("%s", message)
+            self.window_log_message(types.LogMessageParams(type=types.MessageType.Info, message=message))
+
+    async def prewarm(self) -> None:
+        """Let completions see the index's latest snapshot once its derived tables are built."""
+        if self.engine is not None and self.index is not None:
+            await asyncio.to_thread(self.engine.prewarm)
+
+    def _files_changed(self, paths: list[Path] | None) -> None:
+        """Watcher thread: refresh the index for changes made outside the editor, then warm it."""
+        if self.index is None:
+            return
+        self.index.refresh(paths)
+        if self.engine is not None:
+            self.engine.prewarm()
 
     def _start_watcher(self) -> None:
         from lsp.watcher import IgnoreFilter, IndexWatcher
@@ -185,7 +236,7 @@ class AssistServer(LanguageServer):
         if index is None or self.root is None:
             return
         ignore = IgnoreFilter(index.root)
-        watcher = IndexWatcher(index.root, flush=index.refresh, accept=ignore.accepts)
+        watcher = IndexWatcher(index.root, flush=self._files_changed, accept=ignore.accepts)
         try:
             watcher.start()
         except OSError as exc:  # e.g. inotify watch limit reached: completion still works, just staler
@@ -195,11 +246,19 @@ class AssistServer(LanguageServer):
         self.watcher = watcher
 
     async def wait_for_index(self, timeout: float | None = INDEX_WAIT_SECONDS) -> ProjectIndex | None:
-        """The index once opened; waits at most ``timeout`` seconds (``None``: until it is done)."""
-        if self.index is None and self.index_ready is not None and not self.index_ready.is_set():
+        """The index once opened; waits at most ``timeout`` seconds (``None``: until it is done).
+
+        A completion waits only once: if the index is not there after the first short wait, later
+        requests do not wait again (they complete from the buffer until it is).
+        """
+        if self.index_ready is not None and not self.index_ready.is_set():
+            if timeout is not None and self._waited_for_index:
+                return None
+            if timeout is not None:
+                self._waited_for_index = True
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self.index_ready.wait()), timeout)
-        return self.index
+        return self.index if self.index_ready is None or self.index_ready.is_set() else None
 
     async def health_check(self, *, startup: bool = False) -> tuple[bool, str]:
         """Doctor-style check of the server and both models; never raises an AssistError."""
@@ -262,7 +321,10 @@ class AssistServer(LanguageServer):
         message, never an exception (the next keystroke simply tries again)."""
         assert self.engine is not None
         await self.wait_for_index()
-        self.flush_texts()
+        others = self._take_pending(keep=req.rel) if self.index is not None else {}
+        if others:  # other documents were edited (rare while typing here): their text counts now
+            await asyncio.to_thread(self._apply_texts, others)
+            await self.prewarm()
         try:
             suggestion = await self.engine.complete(req, debounce=debounce)
         except AssistError as exc:
@@ -470,7 +532,7 @@ async def run_review(
     from lsp.review import review_findings
 
     await ls.wait_for_index(timeout=None)
-    ls.flush_texts()
+    await ls.flush_texts_async()
     if ls.index is None or ls.settings is None:
         message = ls.index_error or "the project index is not available (no workspace folder?)"
         ls.show(message)
@@ -542,6 +604,20 @@ def _client_supports_progress(ls: AssistServer) -> bool:
     return bool(window and window.work_done_progress)
 
 
+def _safe_worker_processes() -> None:
+    """Start worker processes (the index parses large projects in a process pool) without ``fork``.
+
+    Forking this server deadlocks the child: pygls reads stdin on a thread that holds the stdin buffer's
+    lock while it waits, the child inherits that lock held, and multiprocessing's bootstrap closes
+    ``sys.stdin`` first thing — forever blocked (seen on the Django corpus: workers parked in
+    ``futex_do_wait``, the server's feeder thread in ``anon_pipe_write``). A fork server is started by exec
+    and forks from its own single thread.
+    """
+    if multiprocessing.get_start_method(allow_none=True) is None:
+        methods = multiprocessing.get_all_start_methods()
+        multiprocessing.set_start_method("forkserver" if "forkserver" in methods else "spawn")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="assist-lsp", description="Language server of assist (stdio by default)."
@@ -552,11 +628,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stdio", action="store_true", help="use stdin/stdout (the default)")
     parser.add_argument("--log-level", default="WARNING", help="logging level on stderr (default WARNING)")
     args = parser.parse_args(argv)
+    # Our own loggers at the requested level; libraries (pygls logs every message at INFO, httpx every
+    # request) stay at WARNING so a debug log shows what the server did, not the wire.
     logging.basicConfig(
-        level=getattr(logging, str(args.log_level).upper(), logging.WARNING),
-        stream=sys.stderr,
-        format="assist-lsp %(levelname)s %(name)s: %(message)s",
+        level=logging.WARNING, stream=sys.stderr, format="assist-lsp %(levelname)s %(name)s: %(message)s"
     )
+    level = getattr(logging, str(args.log_level).upper(), logging.WARNING)
+    for name in ("assist-lsp", "lsp", "assistant"):
+        logging.getLogger(name).setLevel(level)
+    _safe_worker_processes()
     server = create_server()
     if args.tcp:
         host, _, port = args.tcp.rpartition(":")

@@ -140,6 +140,16 @@ class Session:
             self.inline_params(uri, line, character, invoked=invoked)
         )
 
+    async def wait_indexed(self) -> str:
+        """Wait for the server's "indexed" log line: the index is open, warm and watched."""
+        deadline = time.monotonic() + WAIT_SECONDS
+        while time.monotonic() < deadline:
+            for m in self.client.log_messages:
+                if m.message.startswith("assist: indexed"):
+                    return m.message
+            await asyncio.sleep(0.02)
+        raise AssertionError("the server never reported its index")
+
     async def wait_status(
         self, predicate: Callable[[dict[str, Any]], bool], after: int = 0
     ) -> dict[str, Any]:
@@ -158,6 +168,7 @@ async def start_session(
     *,
     options: Any = None,
     capabilities: str = "visual-studio-code",
+    server_args: tuple[str, ...] = (),
 ) -> Session:
     client = make_test_lsp_client()
     statuses: list[dict[str, Any]] = []
@@ -166,7 +177,7 @@ async def start_session(
     def on_status(params: Any) -> None:
         statuses.append(_plain(params))
 
-    await client.start_io(sys.executable, "-m", "lsp.server", env=env, cwd=str(root))
+    await client.start_io(sys.executable, "-m", "lsp.server", *server_args, env=env, cwd=str(root))
     result = await client.initialize_session(
         types.InitializeParams(
             capabilities=client_capabilities(capabilities),

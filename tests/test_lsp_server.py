@@ -63,6 +63,7 @@ def fake(ollama_fake: OllamaFake) -> OllamaFake:
 async def session(project: Path, fake: OllamaFake, tmp_path: Path) -> AsyncIterator[Session]:
     s = await start_session(project, server_env(tmp_path, fake.url))
     await s.wait_status(lambda st: st["state"] == "ready")
+    await s.wait_indexed()  # completions see the project from here on (before: the buffer alone)
     yield s
     await stop_session(s)
 
@@ -382,6 +383,7 @@ async def test_unsaved_edits_of_another_open_file_reach_the_context(
 
 
 async def test_files_changed_outside_the_editor_are_picked_up(session: Session, fake: OllamaFake) -> None:
+    await session.wait_indexed()  # the watcher runs from then on
     (session.root / "pkg" / "stats.py").write_text("def mean_length(vectors) -> float:\n    return 0.0\n")
     app = APP.replace("from pkg.geometry import Vector, norm_squared", "from pkg.stats import mean_length")
     uri = session.open("app.py", app)
