@@ -162,6 +162,18 @@ export async function pidsInGroup(pgid: number, needle: string): Promise<number[
     .map((m) => Number(m[1]));
 }
 
+/**
+ * assist-lsp behind a wrapper that raises its stderr log level (ASSIST_E2E_SERVER_LOG, default INFO), so
+ * the assist output channel printed on failure says what the server did. The wrapper execs, so the
+ * process is still assist-lsp (tests find it by its path).
+ */
+export function serverWrapper(root: string): string {
+  const file = path.join(root, "assist-lsp-logged");
+  const level = process.env.ASSIST_E2E_SERVER_LOG ?? "INFO";
+  fs.writeFileSync(file, `#!/bin/sh\nexec ${JSON.stringify(assistLsp())} --log-level ${level} "$@"\n`, { mode: 0o755 });
+  return file;
+}
+
 /** What the fake Ollama answers; the review reply names a real line of app.py so the finding validates. */
 export const COMPLETION_REPLY = "f'{len(values)} values, mean {mean(values)}'";
 export const REVIEW_MESSAGE = "mean() divides by zero when values is empty";
@@ -199,7 +211,7 @@ export interface Workspace {
 }
 
 /** A small Python project with .vscode/settings.json pointing assist at the fake server. */
-export function makeWorkspace(root: string, ollamaUrl: string, debounceMs: number): Workspace {
+export function makeWorkspace(root: string, ollamaUrl: string, debounceMs: number, serverPath: string): Workspace {
   const dir = path.join(root, "project");
   fs.mkdirSync(path.join(dir, ".vscode"), { recursive: true });
   const appPy = path.join(dir, "app.py");
@@ -212,7 +224,7 @@ export function makeWorkspace(root: string, ollamaUrl: string, debounceMs: numbe
     path.join(dir, ".vscode", "settings.json"),
     JSON.stringify(
       {
-        "assist.serverPath": assistLsp(),
+        "assist.serverPath": serverPath,
         "assist.ollamaHost": ollamaUrl,
         "assist.completion.debounceMs": debounceMs,
         // The suggest widget would hide ghost text (and answer the server's completion provider).
