@@ -32,6 +32,7 @@ import json
 import logging
 import re
 import sys
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -71,6 +72,12 @@ METADATA_TIMEOUT_FLOOR = 10.0
 FAILOVER_STATUSES = frozenset({502, 503, 504})
 
 _GO_ACTION = re.compile(r"{{-?.*?-?}}", re.S)
+
+# Exact counters by model digest, shared by every Backend of the process: the language server opens a
+# backend per review, and loading a 150k-token vocabulary from the disk cache takes ~0.5 s.
+MAX_PROCESS_COUNTERS = 4
+_COUNTERS: dict[str, TokenCounter] = {}
+_COUNTERS_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -437,6 +444,10 @@ class Backend:
         folder = cache_dir(self.settings) / "tokenizers"
         counter: TokenCounter | None = None
         if info.digest:
+            with _COUNTERS_LOCK:
+                counter = _COUNTERS.get(info.digest)
+            if counter is not None:
+                return counter
             counter = await asyncio.to_thread(model_tokenizer.load_cached, folder, info.digest)
         if counter is None and model_tokenizer.may_be_exact(info.model_info):
             try:
@@ -454,6 +465,11 @@ class Backend:
                 digest=info.digest,
                 cache_folder=folder if info.digest else None,
             )
+        if counter is not None and info.digest:
+            with _COUNTERS_LOCK:
+                while len(_COUNTERS) >= MAX_PROCESS_COUNTERS:
+                    _COUNTERS.pop(next(iter(_COUNTERS)))
+                _COUNTERS[info.digest] = counter
         return counter or default_counter()
 
     def template_overhead(self, info: ModelInfo, counter: TokenCounter) -> int:

@@ -229,7 +229,13 @@ class FakeModel:
     def __post_init__(self) -> None:
         self.name = full_name(self.name)
         if not self.digest:
-            self.digest = hashlib.sha256(self.name.encode()).hexdigest()
+            # Like a real manifest digest, it changes with the content (weights stand-in: the tokenizer).
+            content = json.dumps(
+                [self.name, self.num_ctx, self.num_predict, list(self.stop), self.template, self.tokenizer],
+                sort_keys=True,
+                default=str,
+            )
+            self.digest = hashlib.sha256(content.encode()).hexdigest()
 
     @property
     def effective_num_ctx(self) -> int:

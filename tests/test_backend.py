@@ -663,3 +663,18 @@ async def test_ollama_behind_a_proxy_path_with_a_token(tmp_path: Path) -> None:
             await backend.aclose()
         paths = sorted({r.path for r in proxied.requests})
         assert paths == ["/api/generate", "/api/ps", "/api/show", "/api/tags", "/api/version"]
+
+
+async def test_exact_counter_is_shared_by_backends_of_one_process(coder: OllamaFake, tmp_path: Path) -> None:
+    from small_bpe import train
+
+    coder.add_model(CODER, num_ctx=2048, template=QWEN_TEMPLATE, tokenizer=train(70), digest="d1" * 32)
+    settings = make_settings(tmp_path, [coder.url])
+    async with Backend(settings, "analysis") as first:
+        one = await first.counter()
+    async with Backend(settings, "analysis") as second:
+        two = await second.counter()
+    assert isinstance(one, ModelTokenCounter) and two is one
+    coder.add_model(CODER, num_ctx=2048, template=QWEN_TEMPLATE, tokenizer=train(90), digest="d2" * 32)
+    async with Backend(settings, "analysis") as third:
+        assert await third.counter() is not one  # a re-created model has another digest
