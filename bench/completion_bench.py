@@ -146,6 +146,7 @@ async def typing_run(
         client_ms: list[float] = []
         server_ms: list[float] = []
         shares: list[float] = []
+        model_bodies: list[dict[str, Any] | None] = []
         first_request = len(fake.requests_to("/api/generate"))
         for typed in TYPED_LINES[:n_lines]:
             session.insert(uri, line, 0, indent + "\n")
@@ -155,11 +156,14 @@ async def typing_run(
                 session.insert(uri, line, col, ch)
                 col += 1
                 seen = len(session.statuses)
+                calls = len(fake.requests_to("/api/generate"))
                 t0 = time.perf_counter()
                 await session.inline(uri, line, col, invoked=False)
                 client_ms.append((time.perf_counter() - t0) * 1000)
                 status = await session.wait_status(lambda st: st["latencyMs"] is not None, after=seen)
                 server_ms.append(float(status["latencyMs"]))
+                bodies = [r.body for r in fake.requests_to("/api/generate")[calls:]]
+                model_bodies.append(bodies[-1] if bodies else None)
             prompts = [r.body["prompt"].encode() for r in fake.requests_to("/api/generate")[prompts_before:]]
             for a, b in itertools.pairwise(prompts):
                 shares.append(common_prefix(a, b) / len(b))
@@ -173,6 +177,7 @@ async def typing_run(
             "model_calls": generated,
             "client_ms": client_ms,
             "server_ms": server_ms,
+            "model_bodies": model_bodies,
             "shares": shares,
             "rss_mb": rss,
             "hwm_mb": hwm,
@@ -181,6 +186,32 @@ async def typing_run(
         }
     finally:
         await stop_session(session)
+
+
+async def replay_model_time(url: str, tmp: Path, bodies: list[dict[str, Any] | None]) -> list[float]:
+    """Model time per request: the same ``/api/generate`` calls again, through our own backend client,
+    against the same zero-latency server (0 where a request was answered without the model)."""
+    from assistant.backend import Backend
+    from assistant.config import load_settings
+
+    settings = load_settings(None, environ={"OLLAMA_HOST": url}, user_config=tmp / "none.toml")
+    out: list[float] = []
+    async with Backend(settings, "completion") as backend:
+        await backend.info()
+        for body in bodies:
+            if body is None:
+                out.append(0.0)
+                continue
+            t0 = time.perf_counter()
+            await backend.generate(
+                body["prompt"],
+                raw=body.get("raw", False),
+                suffix=body.get("suffix"),
+                options={"stop": body["options"]["stop"]},
+                num_predict=body["options"]["num_predict"],
+            )
+            out.append((time.perf_counter() - t0) * 1000)
+    return out
 
 
 def summary(values: list[float]) -> str:
@@ -201,6 +232,9 @@ async def main_async(args: argparse.Namespace) -> int:
         cold = await first_completion(corpus, env, text, line - 1, 8)
         warm = await first_completion(corpus, env, text, line - 1, 8)
         typing = await typing_run(corpus, env, text, args.lines, fake)
+        model_ms = await replay_model_time(fake.url, Path(tmp), typing.pop("model_bodies"))
+        typing["model_ms"] = model_ms
+        typing["overhead_ms"] = [max(0.0, s - m) for s, m in zip(typing["server_ms"], model_ms, strict=True)]
 
     print(f"corpus: {corpus.name}; file {TARGET_FILE}; {typing['indexed']}")
     print(
@@ -217,10 +251,13 @@ async def main_async(args: argparse.Namespace) -> int:
     )
     print(f"  client round trip (ms):        {summary(typing['client_ms'])}")
     print(f"  server request→response (ms):  {summary(typing['server_ms'])}")
+    print(f"  model time, replayed (ms):     {summary(typing['model_ms'])}")
+    print(f"  overhead = server − model (ms): {summary(typing['overhead_ms'])}")
     shares = typing["shares"]
     print(
         f"  common prefix of consecutive prompts: min {min(shares) * 100:.1f} %  "
-        f"median {statistics.median(shares) * 100:.1f} %  mean {statistics.mean(shares) * 100:.1f} %"
+        f"p10 {percentile(shares, 10) * 100:.1f} %  median {statistics.median(shares) * 100:.1f} %  "
+        f"mean {statistics.mean(shares) * 100:.1f} %  (n={len(shares)})"
     )
     print(f"  prompt: {typing['prompt_chars']} chars, {typing['context_files']} cross-file items")
     print(f"server memory: RSS {typing['rss_mb']:.0f} MB, peak {typing['hwm_mb']:.0f} MB")
