@@ -258,7 +258,11 @@ def build_completion_prompt(
         neutralise(redact_cached(body), specials),
         neutralise(redact(prefix_raw[len(body) :]), specials),
     ]
-    suffix_budget = local_budget - count_parts(prefix_parts, counter)
+    # Capped at its own share even when the prefix window left room (it is rounded to line blocks): the
+    # suffix is what Ollama re-evaluates per keystroke; unused local room goes to cross-file context.
+    suffix_budget = min(
+        local_budget - count_parts(prefix_parts, counter), local_budget - int(local_budget * PREFIX_SHARE)
+    )
     suffix_raw = _window_suffix(tail, after, focus.line + 1, suffix_budget, counter)
     cut = len(tail) if suffix_raw.startswith(tail) else len(suffix_raw)
     suffix_parts = [
