@@ -27,9 +27,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "setup",
         help="create models from Modelfiles (default: the shipped ones)",
         description="Create each Modelfile's model on the hosts of its role. A Modelfile with a "
-        "'# assist-role: analysis|completion' header becomes that role's configured model; others are "
-        "named after their file stem. The FROM base must already be on the server: you are told the "
-        "`ollama pull` to run instead of the server downloading it.",
+        "'# assist-role: analysis|completion' header becomes that role's configured model on that role's "
+        "hosts; others are named after their file stem (lower-cased) and go to the analysis hosts. The "
+        "FROM base must already be on the server: you are told the `ollama pull` to run instead of the "
+        "server downloading it.",
     )
     setup.add_argument("modelfiles", nargs="*", metavar="MODELFILE", help="Modelfiles (default: shipped)")
     setup.add_argument("--name", help="model name to create (one Modelfile only)")
