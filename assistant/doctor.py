@@ -20,9 +20,9 @@ Every problem carries the command or setting that fixes it.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from assistant.backend import Backend, LoadedModel, ModelInfo, full_model_name, model_hint
 from assistant.config import ROLES, Role, Settings
@@ -36,6 +36,8 @@ ROUND_TRIP_PROMPT = "Reply with the single word OK."
 ROUND_TRIP_TOKENS = 4
 # Below this share of the model in VRAM, generation runs partly on the CPU.
 FULL_VRAM = 0.999
+# Ollama's default KV cache type is f16 (OLLAMA_KV_CACHE_TYPE=q8_0 halves it).
+KV_BYTES_PER_VALUE = 2
 
 SERVER_FIX = (
     "start Ollama (cd docker && docker compose -f compose.rocm.yaml up -d) or set OLLAMA_HOST / --host"
@@ -269,7 +271,18 @@ def _window_checks(settings: Settings, info: ModelInfo, role: Role, subject: str
                     "lower completion.context_tokens in .assist.toml or raise num_ctx in the Modelfile",
                 )
             )
-    else:
+    kv = kv_cache_bytes(info.model_info, info.num_ctx)
+    if kv:
+        checks.append(
+            Check(
+                "kv-cache",
+                subject,
+                "info",
+                f"KV cache of one {info.num_ctx}-token window ≈ {format_bytes(kv)} (f16); every "
+                "OLLAMA_NUM_PARALLEL slot adds that much VRAM",
+            )
+        )
+    if role != "completion":
         reserve = info.num_predict if info.num_predict and info.num_predict > 0 else None
         usable = info.num_ctx - (reserve or 0)
         if settings.pack.budget > usable:
@@ -308,13 +321,15 @@ def _loaded_checks(info: ModelInfo, entry: LoadedModel, subject: str) -> list[Ch
     if loaded_ctx and loaded_ctx != info.num_ctx:
         if loaded_ctx > info.num_ctx and loaded_ctx % info.num_ctx == 0:
             slots = loaded_ctx // info.num_ctx
+            kv = kv_cache_bytes(info.model_info, info.num_ctx)
+            cost = f" (~{format_bytes(kv * (slots - 1))} more than one slot)" if kv else ""
             checks.append(
                 Check(
                     "context",
                     subject,
                     "problem",
                     f"loaded with a {loaded_ctx}-token context = {slots} × num_ctx {info.num_ctx}: "
-                    f"OLLAMA_NUM_PARALLEL={slots} keeps {slots} KV caches of the full window in VRAM",
+                    f"OLLAMA_NUM_PARALLEL={slots} keeps {slots} KV caches of the full window in VRAM{cost}",
                     "set OLLAMA_NUM_PARALLEL=1 on the server for the 70B model (docker/.env)",
                 )
             )
@@ -333,6 +348,30 @@ def _loaded_checks(info: ModelInfo, entry: LoadedModel, subject: str) -> list[Ch
     elif loaded_ctx:
         checks.append(Check("context", subject, "ok", f"loaded with num_ctx {loaded_ctx}"))
     return checks
+
+
+def kv_cache_bytes(model_info: Mapping[str, Any], num_ctx: int) -> int | None:
+    """The f16 KV cache of one ``num_ctx`` window, from the GGUF architecture metadata (None if unknown).
+
+    Per token: keys and values (2) × layers × KV heads × head size × 2 bytes. Ollama allocates one such
+    cache per parallel slot (``OLLAMA_NUM_PARALLEL``), which is why slots cost so much at a 32k window.
+    """
+    arch = model_info.get("general.architecture")
+    if not isinstance(arch, str):
+        return None
+
+    def number(key: str) -> int | None:
+        value = model_info.get(f"{arch}.{key}")
+        return int(value) if isinstance(value, (int, float)) and value > 0 else None
+
+    layers, heads = number("block_count"), number("attention.head_count")
+    kv_heads = number("attention.head_count_kv") or heads
+    head_size = number("attention.key_length")
+    if head_size is None and heads and number("embedding_length"):
+        head_size = (number("embedding_length") or 0) // heads
+    if not (layers and kv_heads and head_size):
+        return None
+    return 2 * layers * kv_heads * head_size * KV_BYTES_PER_VALUE * num_ctx
 
 
 def problems(checks: list[Check]) -> list[Check]:

@@ -275,6 +275,8 @@ class FakeModel:
             f"{arch}.context_length": 32768,
             f"{arch}.embedding_length": 5120,
             f"{arch}.block_count": 48,
+            f"{arch}.attention.head_count": 40,
+            f"{arch}.attention.head_count_kv": 8,
         }
         tok = dict(self.tokenizer or {})
         for key, value in tok.items():

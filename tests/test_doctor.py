@@ -118,6 +118,16 @@ def test_num_parallel_multiplies_the_context(healthy: OllamaFake, capsys: pytest
     assert code == 1
     ctx = by_check(checks, "context", "analysis")[0]
     assert "4 × num_ctx 32768" in ctx["detail"] and "OLLAMA_NUM_PARALLEL=1" in ctx["fix"]
+    assert "~18.0 GiB more than one slot" in ctx["detail"]  # 3 extra slots × 6 GiB
+
+
+def test_kv_cache_size_from_the_architecture(healthy: OllamaFake, capsys: pytest.CaptureFixture[str]) -> None:
+    code, checks = doctor(capsys, "--host", healthy.url, "--quick")
+    kv = {c["subject"].split()[0]: c["detail"] for c in by_check(checks, "kv-cache")}
+    # 2 (K and V) × 48 layers × 8 KV heads × 128 (5120 / 40) × 2 bytes = 196,608 bytes per token.
+    assert kv["analysis"].startswith("KV cache of one 32768-token window ≈ 6.0 GiB")
+    assert kv["completion"].startswith("KV cache of one 8192-token window ≈ 1.5 GiB")
+    assert code == 0
 
 
 def test_models_evicting_each_other(healthy: OllamaFake, capsys: pytest.CaptureFixture[str]) -> None:
