@@ -275,7 +275,7 @@ class Backend:
         status = exc.status_code
         message = str(exc.error)
         name = model or self.model
-        if status == 404 and "not found" in message:
+        if status == 404 and "model" in message and "not found" in message:  # "model 'x' not found"
             return ModelNotFound(
                 f"model '{name}' not found on {host}", hint=model_hint(name, self._role_models())
             )
@@ -293,6 +293,11 @@ class Backend:
             return BackendError(
                 f"{host} refused the request (HTTP {status}: {message})",
                 hint="check ollama.headers or ASSIST_OLLAMA_TOKEN for the proxy in front of Ollama",
+            )
+        if status == 404:  # "404 page not found": no Ollama API at this URL (a proxy path, another service)
+            return BackendError(
+                f"{host} has no Ollama API here (HTTP 404: {message})",
+                hint="check the URL in OLLAMA_HOST / --host, including any path a reverse proxy adds",
             )
         if status == -1:
             return BackendError(f"{host} reported an error while answering: {message}")

@@ -549,6 +549,15 @@ class _Handler(BaseHTTPRequestHandler):
     def _error(self, status: int, message: str) -> None:
         self._send_json(status, {"error": message})
 
+    def _no_route(self) -> None:
+        """An unknown path: Ollama's router (gin) answers a plain-text 404, not JSON."""
+        data = b"404 page not found"
+        self.send_response(404)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def _start_stream(self) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "application/x-ndjson")
@@ -670,7 +679,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(data)
         else:
-            self._error(404, "404 page not found")
+            self._no_route()
 
     def do_HEAD(self) -> None:
         self._record(None)
@@ -711,7 +720,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.fake.remove_model(model.name)
             self._send_json(200, {})
         else:
-            self._error(404, "404 page not found")
+            self._no_route()
 
     def do_POST(self) -> None:
         if self.path.startswith("/api/blobs/"):
@@ -733,7 +742,7 @@ class _Handler(BaseHTTPRequestHandler):
         }
         route = routes.get(self.path)
         if route is None:
-            self._error(404, "404 page not found")
+            self._no_route()
             return
         self._sent = 0
         try:

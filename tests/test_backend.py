@@ -678,3 +678,17 @@ async def test_exact_counter_is_shared_by_backends_of_one_process(coder: OllamaF
     coder.add_model(CODER, num_ctx=2048, template=QWEN_TEMPLATE, tokenizer=train(90), digest="d2" * 32)
     async with Backend(settings, "analysis") as third:
         assert await third.counter() is not one  # a re-created model has another digest
+
+
+async def test_wrong_proxy_path_is_not_a_missing_model(tmp_path: Path) -> None:
+    with OllamaFake(prefix="/ollama") as proxied:
+        proxied.add_model(CODER, num_ctx=2048)
+        wrong = proxied.url.removesuffix("/ollama") + "/llm"
+        backend = Backend(make_settings(tmp_path, [wrong]), "analysis")
+        try:
+            with pytest.raises(BackendError, match="has no Ollama API here") as info:
+                await backend.info()
+        finally:
+            await backend.aclose()
+    assert not isinstance(info.value, ModelNotFound)
+    assert "reverse proxy" in str(info.value)
