@@ -550,6 +550,8 @@ async def run_review(
         if use_progress:
             progress.report(token, types.WorkDoneProgressReport(message=message, percentage=percentage))
 
+    previous = dict(ls.status_state)
+    ls.status("busy", message="reviewing…")
     work = asyncio.ensure_future(review_findings(ls.index, ls.settings, rels, lines=lines, report=report))
     if use_progress:
         cancel_future = progress.tokens.get(token)
@@ -569,12 +571,15 @@ async def run_review(
                 token, types.WorkDoneProgressEnd(message="cancelled" if work.cancelled() else "done")
             )
             progress.tokens.pop(token, None)
+        # Back to what completion was doing; a review problem is about the analysis model, not completion.
+        ls.status(previous.get("state", "ready"), message=previous.get("message"))
     if work.cancelled():
         return {"ok": False, "findings": 0, "message": "review cancelled"}
     try:
         findings, reviewed = work.result()
     except AssistError as exc:
-        ls.report_error(exc)
+        log.warning("review failed: %s", exc)
+        ls.show(f"review failed: {exc}", types.MessageType.Error)
         return {"ok": False, "findings": 0, "message": str(exc)}
     publish_findings(ls, findings, reviewed)
     return {"ok": True, "findings": len(findings), "files": len(reviewed), "message": None}

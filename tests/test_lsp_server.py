@@ -607,3 +607,109 @@ async def test_doctor_reports_both_models(session: Session) -> None:
     assert result["ok"] is True
     assert "completion model 'assist-completion': ok" in result["report"]
     assert "analysis model 'assist-coder': ok" in result["report"]
+
+
+async def test_review_can_be_cancelled_from_its_progress(session: Session, fake: OllamaFake) -> None:
+    fake.script(Reply("{}", chunks=[" "] * 400, chunk_delay=0.05), model="assist-coder")
+    uri = session.open("app.py")
+    seen = len(session.statuses)
+    pending = asyncio.ensure_future(
+        session.client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="assist.reviewFile", arguments=[uri])
+        )
+    )
+    await wait_until(
+        lambda: any(b["model"] == "assist-coder" for b in generate_bodies(fake)), "the review request"
+    )
+    await wait_until(lambda: session.client.progress_reports, "the progress token")
+    (token,) = session.client.progress_reports
+    busy = await session.wait_status(lambda st: st["state"] == "busy", after=seen)
+    assert busy["message"] == "reviewing…"
+    session.client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+    result = await pending
+    assert result == {"ok": False, "findings": 0, "message": "review cancelled"}
+    disconnects = await asyncio.to_thread(fake.wait_for_disconnects, 1)
+    assert disconnects[0].model and disconnects[0].model.startswith("assist-coder")
+    end = session.client.progress_reports[token][-1]
+    assert isinstance(end, types.WorkDoneProgressEnd) and end.message == "cancelled"
+    await session.wait_status(lambda st: st["state"] == "ready", after=seen + 1)
+
+
+async def test_a_slow_backend_times_out_with_one_readable_message(
+    project: Path, fake: OllamaFake, tmp_path: Path
+) -> None:
+    s = await start_session(project, server_env(tmp_path, fake.url), options={"timeoutSeconds": 1})
+    try:
+        await s.wait_status(lambda st: st["state"] == "ready")
+        fake.script(Reply("late", first_byte_delay=5), model="assist-completion")
+        uri = s.open("app.py")
+        assert await s.inline(uri, *CURSOR) is None
+        status = await s.wait_status(lambda st: st["state"] == "error")
+        assert "sent nothing for 1 s" in status["message"]
+        assert [m.type for m in s.client.messages] == [types.MessageType.Error]
+        assert "\n" not in s.client.messages[0].message
+        fake.script("1.0", model="assist-completion")  # the server recovers on the next request
+        again = await s.inline(uri, 13, 4)
+        assert again.items[0].insert_text == "1.0"
+        await s.wait_status(lambda st: st["state"] == "ready" and st["latencyMs"] is not None)
+    finally:
+        await stop_session(s)
+
+
+def _frame(message: dict[str, Any]) -> bytes:
+    body = json.dumps(message).encode()
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+async def _read_message(reader: asyncio.StreamReader) -> dict[str, Any]:
+    length = 0
+    while True:
+        line = await reader.readline()
+        if line in (b"\r\n", b""):
+            break
+        name, _, value = line.decode().partition(":")
+        if name.lower() == "content-length":
+            length = int(value)
+    return json.loads(await reader.readexactly(length))
+
+
+async def test_tcp_mode_serves_the_same_protocol(project: Path, fake: OllamaFake, tmp_path: Path) -> None:
+    import socket
+    import sys
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "lsp.server", "--tcp", f"127.0.0.1:{port}", env=server_env(tmp_path, fake.url)
+    )
+    try:
+        deadline = time.monotonic() + WAIT_SECONDS
+        while True:
+            try:
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.1)
+        init = {"processId": None, "rootUri": project.as_uri(), "capabilities": {}}
+        writer.write(_frame({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": init}))
+        await writer.drain()
+        while (message := await _read_message(reader)).get("id") != 1:
+            pass
+        caps = message["result"]["capabilities"]
+        assert "inlineCompletionProvider" in caps
+        assert message["result"]["serverInfo"]["name"] == "assist-lsp"
+        writer.write(_frame({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}))
+        await writer.drain()
+        while (await _read_message(reader)).get("id") != 2:
+            pass
+        writer.write(_frame({"jsonrpc": "2.0", "method": "exit"}))
+        await writer.drain()
+        writer.close()
+        assert await asyncio.wait_for(proc.wait(), WAIT_SECONDS) == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
