@@ -98,7 +98,7 @@ async def _base_present(client: ollama.AsyncClient, base: str) -> bool:
     try:
         await client.show(base)
     except ResponseError as exc:
-        if exc.status_code == 404:
+        if exc.status_code == 404 and "model" in str(exc.error):  # "model 'x' not found", not a bad URL
             return False
         raise
     return True
