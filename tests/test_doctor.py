@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+from pathlib import Path
 
 import pytest
 from ollama_fake import QWEN_TEMPLATE, OllamaFake, Reply
@@ -173,3 +174,23 @@ def test_tokenizer_kind_is_reported(healthy: OllamaFake, capsys: pytest.CaptureF
     tokens = {c["subject"].split()[0]: c for c in by_check(checks, "tokens")}
     assert tokens["analysis"]["status"] == "ok" and "gguf-qwen2" in tokens["analysis"]["detail"]
     assert tokens["completion"]["status"] == "info" and "offline counter" in tokens["completion"]["detail"]
+
+
+def test_every_host_of_a_role_is_checked(
+    healthy: OllamaFake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        down = f"http://127.0.0.1:{s.getsockname()[1]}"
+    (tmp_path / ".assist.toml").write_text(
+        f'[ollama]\nhost = "{healthy.url}"\n[roles.analysis]\nhosts = ["{healthy.url}", "{down}"]\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    code, checks = doctor(capsys, "--quick")
+    assert code == 1
+    servers = {c["subject"]: c["status"] for c in by_check(checks, "server")}
+    assert servers == {healthy.url: "ok", down: "problem"}
+    assert {c["subject"] for c in by_check(checks, "model")} == {
+        f"completion model assist-completion @ {healthy.url}",
+        f"analysis model assist-coder @ {healthy.url}",
+    }

@@ -174,3 +174,12 @@ def test_setup_with_a_missing_local_file(
     assert main(["models", "setup", str(path), "--host", ollama_fake.url]) == 2
     assert "absent.gguf is not a file" in capsys.readouterr().err
     assert creates(ollama_fake) == []
+
+
+def test_list_with_a_down_host(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        down = f"http://127.0.0.1:{s.getsockname()[1]}"
+    assert main(["models", "list", "--host", down]) == 0
+    out = capsys.readouterr().out
+    assert "missing" in out and "cannot reach Ollama" in out
