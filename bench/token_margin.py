@@ -359,6 +359,9 @@ def main() -> int:
         print(f"  note: {n}")
     print(f"  tokenizers loaded in {time.perf_counter() - t0:.1f} s")
 
+    from assistant.tokens import OfflineCounter
+
+    product = OfflineCounter()  # what assist ships, checked on the same files
     rows: list[FileRow] = []
     for name in args.corpus:
         root = corpora.corpus_path(name)
@@ -373,6 +376,7 @@ def main() -> int:
             row.counts["cl+d"] = row.cl + digit_extra(text)
             row.counts["cl+d+r"] = row.counts["cl+d"] + run_extra(text)
             row.counts["cl+d+r+p"] = row.counts["cl+d+r"] + punct_newline_extra(text)
+            row.counts["assist"] = product.count(text)
             rows.append(row)
         print(f"  {name}: {len(rows) - n_before} text files counted in {time.perf_counter() - t1:.1f} s")
 
@@ -442,12 +446,26 @@ def main() -> int:
         print(f"  {base:8} margin {margin:4.2f} overhead {oh}: base/cl100k {base_total / cl_total:.3f}, "
               f"bound/worst {total / worst_total:.3f}, files under-counted {under}")  # fmt: skip
 
+    worst_total = sum(r.counts["worst"] for r in rows)
+    under = [r for r in rows if r.counts["assist"] < r.counts["worst"]]
+    print(f"\n## assist's OfflineCounter ({product.name}, overhead {product.overhead}) on the same files")
+    print(f"  files under-counted: {len(under)} of {len(rows)}; sum(count)/sum(worst model) = "
+          f"{sum(r.counts['assist'] for r in rows) / worst_total:.3f}")  # fmt: skip
+    for r in sorted(under, key=lambda r: r.counts["assist"] - r.counts["worst"])[:10]:
+        print(f"  UNDER: assist={r.counts['assist']} worst={r.counts['worst']}  {r.corpus}:{r.path}")
+    tight = min((r for r in rows if r.counts["worst"]), key=lambda r: r.counts["assist"] / r.counts["worst"])
+    where = f"{tight.corpus}:{tight.path}"
+    print(f"  tightest file: assist={tight.counts['assist']} worst={tight.counts['worst']}  {where}")
+
     print("\n## Pathological inputs (token counts)")
-    print(f"  {'input':18} {'chars':>6} {'cl100k':>7} {'cl+d+r+p':>8} " + " ".join(f"{n:>9}" for n in names))
+    print(
+        f"  {'input':18} {'chars':>6} {'cl100k':>7} {'cl+d+r+p':>8} {'assist':>7} "
+        + " ".join(f"{n:>9}" for n in names)
+    )
     for label, text in PATHOLOGICAL:
         counts = " ".join(f"{t.count(text):9}" for t in toks)
         corr = cl_count(text) + digit_extra(text) + run_extra(text) + punct_newline_extra(text)
-        print(f"  {label:18} {len(text):6} {cl_count(text):7} {corr:8} {counts}")
+        print(f"  {label:18} {len(text):6} {cl_count(text):7} {corr:8} {product.count(text):7} {counts}")
 
     if args.json:
         args.json.write_text(json.dumps([r.__dict__ for r in rows], indent=0))
