@@ -194,10 +194,14 @@ class CompletionEngine:
 
     # ------------------------------------------------------------------ request flow
 
-    async def complete(self, req: CompletionRequest, *, debounce: bool = True) -> Suggestion | None:
+    async def complete(
+        self, req: CompletionRequest, *, debounce: bool = True, channel: str = "inline"
+    ) -> Suggestion | None:
         """The suggestion for ``req`` or ``None`` (nothing useful, or superseded by a newer request).
 
-        ``debounce=False`` for explicitly invoked completion (the user asked; nobody is typing).
+        ``debounce=False`` for explicitly invoked completion (the user asked; nobody is typing). A newer
+        request supersedes an older one of the same document and ``channel`` (inline and classic
+        completion may both be asked for by one editor and must not cancel each other).
         """
         before, after = req.text[: req.offset], req.text[req.offset :]
         shown = self._shown.get(req.uri)
@@ -206,11 +210,12 @@ class CompletionEngine:
             if rest is not None:
                 return Suggestion(rest, "typed-ahead", self._plans.get(self.model, _NO_PLAN).mode, self.model)
 
-        previous = self._tickets.get(req.uri)
+        slot = f"{channel}:{req.uri}"
+        previous = self._tickets.get(slot)
         if previous is not None:
             previous.superseded.set()
         ticket = _Ticket()
-        self._tickets[req.uri] = ticket
+        self._tickets[slot] = ticket
         work = asyncio.ensure_future(self._debounced(req, before, after, debounce))
         waiter = asyncio.ensure_future(ticket.superseded.wait())
         try:
@@ -220,8 +225,8 @@ class CompletionEngine:
             if not work.done():
                 work.cancel()  # closes the HTTP stream of a running generation
                 await asyncio.wait({work})  # let it finish closing; a second cancel of ours still raises
-            if self._tickets.get(req.uri) is ticket:
-                del self._tickets[req.uri]
+            if self._tickets.get(slot) is ticket:
+                del self._tickets[slot]
         if work.cancelled():
             return None  # superseded
         suggestion = work.result()

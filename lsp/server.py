@@ -316,7 +316,9 @@ class AssistServer(LanguageServer):
         )
         return doc, req
 
-    async def suggest(self, req: CompletionRequest, *, debounce: bool, started: float) -> Suggestion | None:
+    async def suggest(
+        self, req: CompletionRequest, *, debounce: bool, started: float, kind: str
+    ) -> Suggestion | None:
         """Run one completion and report the status; backend problems become an error status and one
         message, never an exception (the next keystroke simply tries again)."""
         assert self.engine is not None
@@ -326,7 +328,7 @@ class AssistServer(LanguageServer):
             await asyncio.to_thread(self._apply_texts, others)
             await self.prewarm()
         try:
-            suggestion = await self.engine.complete(req, debounce=debounce)
+            suggestion = await self.engine.complete(req, debounce=debounce, channel=kind)
         except AssistError as exc:
             self.report_error(exc)
             return None
@@ -430,7 +432,7 @@ def create_server() -> AssistServer:
         if not ls.completion_enabled_for(doc):
             return None
         invoked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
-        suggestion = await ls.suggest(req, debounce=not invoked, started=started)
+        suggestion = await ls.suggest(req, debounce=not invoked, started=started, kind="inline")
         if suggestion is None or not suggestion.text:
             return None
         here = types.Range(params.position, params.position)
@@ -438,23 +440,22 @@ def create_server() -> AssistServer:
             items=[types.InlineCompletionItem(insert_text=suggestion.text, range=here)]
         )
 
-    @ls.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=[".", "(", " "]))
+    @ls.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=[".", "("]))
     async def completion(params: types.CompletionParams) -> types.CompletionList | None:
         started = time.perf_counter()
         doc, req = ls.completion_request(params.text_document.uri, params.position)
         if not ls.completion_enabled_for(doc):
             return None
         invoked = params.context is None or params.context.trigger_kind == types.CompletionTriggerKind.Invoked
-        suggestion = await ls.suggest(req, debounce=not invoked, started=started)
-        result = types.CompletionList(is_incomplete=True, items=[])
+        suggestion = await ls.suggest(req, debounce=not invoked, started=started, kind="classic")
+        items: list[types.CompletionItem] = []
         if suggestion is not None and suggestion.text:
             start = _word_start(req.text, req.offset)
             edit_range = types.Range(doc.client_position_at_offset(start), params.position)
-            item = completion_item(
-                req.text[start : req.offset], suggestion.text, edit_range, suggestion.model, _snippets(ls)
-            )
-            result.items.append(item)
-        return result
+            word = req.text[start : req.offset]
+            items.append(completion_item(word, suggestion.text, edit_range, suggestion.model, _snippets(ls)))
+        # Incomplete: the next keystroke must ask again (the answer depends on everything typed).
+        return types.CompletionList(is_incomplete=True, items=items)
 
     @ls.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,

@@ -713,3 +713,22 @@ async def test_tcp_mode_serves_the_same_protocol(project: Path, fake: OllamaFake
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
+
+
+async def test_inline_and_classic_requests_do_not_supersede_each_other(
+    session: Session, fake: OllamaFake
+) -> None:
+    fake.script(
+        Reply("1.0", first_byte_delay=0.3), Reply("1.0", first_byte_delay=0.3), model="assist-completion"
+    )
+    uri = session.open("app.py")
+    classic = session.client.text_document_completion_async(
+        types.CompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(*CURSOR),
+            context=types.CompletionContext(trigger_kind=types.CompletionTriggerKind.Invoked),
+        )
+    )
+    inline, items = await asyncio.gather(session.inline(uri, *CURSOR), classic)
+    assert inline.items[0].insert_text == "1.0"
+    assert [i.text_edit.new_text for i in items.items] == ["1.0"]
