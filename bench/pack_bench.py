@@ -75,6 +75,7 @@ class Run:
     wall: float = 0.0
     peak_tree_rss_mb: float = 0.0
     max_rss_mb: float = 0.0
+    cpu: float = 0.0
     budget: int | None = None
     out_chars: int = 0
     out_cl100k: int = 0
@@ -120,12 +121,19 @@ def tree_rss_kb(root: int) -> int:
     return total
 
 
-def timed(
-    cmd: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None
-) -> tuple[float, float, float, subprocess.CompletedProcess]:
-    """(wall s, peak tree RSS MB, GNU time max RSS MB) and the completed process (stdout/stderr text)."""
+@dataclass
+class Measure:
+    wall: float  # seconds around the process
+    tree_mb: float  # peak RSS summed over the process tree
+    max_mb: float  # GNU time: max RSS of the largest single process
+    cpu: float  # GNU time: user + system seconds of the process and its waited-for children
+    proc: subprocess.CompletedProcess
+
+
+def timed(cmd: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None) -> Measure:
+    """Run ``cmd`` to completion, measuring wall time, peak tree RSS and CPU time (stdout/stderr as text)."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
-        full = [str(TIME), "-o", tf.name, "-f", "%M", *cmd] if TIME.exists() else cmd
+        full = [str(TIME), "-o", tf.name, "-f", "%M %U %S", *cmd] if TIME.exists() else cmd
         peak = [0]
         start = time.perf_counter()
         proc = subprocess.Popen(
@@ -144,11 +152,13 @@ def timed(
         wall = time.perf_counter() - start
         done.set()
         sampler.join()
-        max_rss = 0.0
+        max_mb = cpu = 0.0
         if TIME.exists():
             with contextlib.suppress(ValueError, IndexError):
-                max_rss = int(tf.read().strip().splitlines()[-1]) / 1024
-    return wall, peak[0] / 1024, max_rss, subprocess.CompletedProcess(full, proc.returncode, out, err)
+                rss, user, system = tf.read().strip().splitlines()[-1].split()
+                max_mb, cpu = int(rss) / 1024, float(user) + float(system)
+    done_proc = subprocess.CompletedProcess(full, proc.returncode, out, err)
+    return Measure(wall, peak[0] / 1024, max_mb, cpu, done_proc)
 
 
 def load_average() -> str:
@@ -219,8 +229,10 @@ def run_assist_cli(
 
     def one(mode: str, cache: Path) -> Run:
         cmd = [*prefix, str(ASSIST), "pack", str(root), "--budget", str(budget), "-o", str(out)]
-        wall, tree, mx, proc = timed(cmd, env=assist_env(cache), cwd=root)
-        r = Run("assist", corpus, mode, budget=budget, wall=wall, peak_tree_rss_mb=tree, max_rss_mb=mx)
+        m = timed(cmd, env=assist_env(cache), cwd=root)
+        proc = m.proc
+        r = Run("assist", corpus, mode, budget=budget, wall=m.wall, peak_tree_rss_mb=m.tree_mb)
+        r.max_rss_mb, r.cpu = m.max_mb, m.cpu
         if proc.returncode != 0:
             r.ok, r.error = False, (proc.stderr.strip().splitlines() or ["?"])[-1]
             return r
@@ -349,14 +361,13 @@ def startup_numbers(prefix: list[str]) -> dict:
     for label, args in (("assist --version", ["--version"]), ("assist pack --help", ["pack", "--help"])):
         walls = []
         for _ in range(STARTUP_REPEAT):
-            wall, _, _, proc = timed([*prefix, str(ASSIST), *args])
-            if proc.returncode == 0:
-                walls.append(wall)
+            m = timed([*prefix, str(ASSIST), *args])
+            if m.proc.returncode == 0:
+                walls.append(m.wall)
         res[label] = statistics.median(walls) if walls else None
     walls = []
     for _ in range(STARTUP_REPEAT):
-        wall, _, _, _ = timed([str(VENV_PY), "-c", "pass"])
-        walls.append(wall)
+        walls.append(timed([str(VENV_PY), "-c", "pass"]).wall)
     res["python -c pass"] = statistics.median(walls)
     proc = subprocess.run(
         [str(VENV_PY), "-X", "importtime", "-c", "import assistant.cli"], capture_output=True, text=True
@@ -434,16 +445,11 @@ def run_repomix(corpus: str, budget: int, repeat: int, counters: Counters, prefi
             str(out),
             str(root),
         ]
-        wall, tree, mx, proc = timed(cmd, cwd=WORK)
-        r = Run(
-            "repomix --compress",
-            corpus,
-            "cold" if i == 0 else "again",
-            budget=None,
-            wall=wall,
-            peak_tree_rss_mb=tree,
-            max_rss_mb=mx,
-        )
+        m = timed(cmd, cwd=WORK)
+        proc = m.proc
+        mode = "cold" if i == 0 else "again"
+        r = Run("repomix --compress", corpus, mode, budget=None, wall=m.wall, peak_tree_rss_mb=m.tree_mb)
+        r.max_rss_mb, r.cpu = m.max_mb, m.cpu
         if proc.returncode != 0 or not out.exists():
             r.ok, r.error = (
                 False,
@@ -503,16 +509,10 @@ def run_aider(
                 ]
                 if mode == "cold":
                     cmd.append("--cold")
-                wall, tree, mx, proc = timed(cmd, env=env, cwd=root)
-                r = Run(
-                    f"aider repo map {budget}",
-                    corpus,
-                    mode,
-                    budget=budget,
-                    wall=wall,
-                    peak_tree_rss_mb=tree,
-                    max_rss_mb=mx,
-                )
+                m = timed(cmd, env=env, cwd=root)
+                proc = m.proc
+                r = Run(f"aider repo map {budget}", corpus, mode, budget=budget, wall=m.wall)
+                r.peak_tree_rss_mb, r.max_rss_mb, r.cpu = m.tree_mb, m.max_mb, m.cpu
                 if proc.returncode != 0:
                     r.ok, r.error = False, (proc.stderr.strip().splitlines() or ["?"])[-1]
                 else:
@@ -541,8 +541,10 @@ def med(runs: list[Run], tool: str, mode: str) -> Run | None:
 
 def print_table(corpus: str, runs: list[Run], budget: int) -> None:
     print(f"\n### {corpus}: budget {budget:,} (median of repeats; RSS = peak of the process tree)\n")
-    print("| tool | mode | wall s | peak RSS MB | output cl100k | output assist-count | within budget |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | --- |")
+    print(
+        "| tool | mode | wall s | CPU s | peak RSS MB | output cl100k | output assist-count | within budget |"
+    )
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |")
     seen = []
     for r in runs:
         key = (r.tool, r.mode)
@@ -552,7 +554,7 @@ def print_table(corpus: str, runs: list[Run], budget: int) -> None:
         m = med(runs, *key)
         if m is None:
             err = next((x.error for x in runs if (x.tool, x.mode) == key), "")
-            print(f"| {r.tool} | {r.mode} | failed: {err} | | | | |")
+            print(f"| {r.tool} | {r.mode} | failed: {err} | | | | | |")
             continue
         if m.budget is None:
             within = f"no budget option: {m.out_cl100k / budget:.1f}x the budget"
@@ -560,7 +562,14 @@ def print_table(corpus: str, runs: list[Run], budget: int) -> None:
             within = "yes" if m.out_assist_count <= m.budget else f"NO (+{m.out_assist_count - m.budget})"
         else:
             within = "yes" if m.out_cl100k <= m.budget else f"NO (+{m.out_cl100k - m.budget} cl100k)"
-        cells = [m.tool, m.mode, f"{m.wall:.2f}", f"{m.peak_tree_rss_mb:.0f}", f"{m.out_cl100k:,}"]
+        cells = [
+            m.tool,
+            m.mode,
+            f"{m.wall:.2f}",
+            f"{m.cpu:.2f}",
+            f"{m.peak_tree_rss_mb:.0f}",
+            f"{m.out_cl100k:,}",
+        ]
         cells += [f"{m.out_assist_count:,}", within]
         print("| " + " | ".join(cells) + " |")
     cold = med(runs, "assist", "cold")
@@ -578,7 +587,8 @@ def print_table(corpus: str, runs: list[Run], budget: int) -> None:
         if base is not None:
             ratio = base.wall / cold.wall
             walls = f"{cold.wall:.2f} s vs {base.wall:.2f} s"
-            print(f"- cold assist pack is {ratio:.1f}x faster than {tool} ({mode}): {walls}")
+            cpu = f"CPU {base.cpu / cold.cpu:.1f}x" if cold.cpu else ""
+            print(f"- cold assist pack is {ratio:.1f}x faster than {tool} ({mode}): {walls}; {cpu}")
     overs = [r for r in runs if r.ok and r.budget and r.tool.startswith("aider") and r.out_cl100k > r.budget]
     n_aider = len([r for r in runs if r.ok and r.tool.startswith("aider")])
     if n_aider:
