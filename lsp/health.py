@@ -10,6 +10,7 @@ editor's status bar on "busy" for minutes.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,7 @@ class RoleHealth:
     model: str
     ok: bool
     detail: str
+    ollama_family: str = ""
 
 
 async def check_role(settings: Settings, role: Role, backend: Backend | None = None) -> RoleHealth:
@@ -52,12 +54,21 @@ async def check_role(settings: Settings, role: Role, backend: Backend | None = N
             ) from exc
         caps = ", ".join(info.capabilities) or "none listed"
         detail = f"num_ctx {info.num_ctx}, family {info.family or 'unknown'}, capabilities: {caps}"
-        return RoleHealth(role, model, True, detail)
+        return RoleHealth(role, model, True, detail, info.family)
     except AssistError as exc:
         return RoleHealth(role, model, False, str(exc))
     finally:
         if own:
             await backend.aclose()
+
+
+def _raw_fim_family(settings: Settings, results: Sequence[RoleHealth]) -> str | None:
+    """The FIM family the completion model is prompted with in raw mode, if known."""
+    from assistant.fim import family_for
+
+    completion = next((r for r in results if r.role == "completion"), None)
+    family = family_for(settings.role("completion").model, completion.ollama_family if completion else None)
+    return family.name if family is not None else None
 
 
 @dataclass(frozen=True)
@@ -69,16 +80,45 @@ class Health:
     completion_detail: str  # the completion role's error exactly as a completion request reports it
 
 
-async def check(settings: Settings, completion_backend: Backend | None = None) -> Health:
+async def check(
+    settings: Settings, completion_backend: Backend | None = None, *, round_trip: bool = False
+) -> Health:
+    """Each role's model (decides the status), then ``assistant.doctor``'s checks for the report.
+
+    The doctor's problems (each with its fix) are what the user is shown; ``round_trip`` times a real
+    generation per role, which can load a model for minutes, so only ``assist.doctor`` asks for it.
+    """
     backends = {"completion": completion_backend}
     results = await asyncio.gather(*(check_role(settings, role, backends.get(role)) for role in ROLES))
     lines = [f"hosts: {', '.join(settings.hosts('completion'))}"]
-    problems: list[str] = []
+    own_problems: list[str] = []
     for r in results:
         mark = "ok" if r.ok else "FAILED"
         lines.append(f"{r.role} model {r.model!r}: {mark} — {r.detail}")
         if not r.ok:
-            problems.append(f"{r.role} model {r.model!r}: {r.detail}")
+            own_problems.append(f"{r.role} model {r.model!r}: {r.detail}")
     lines.append(f"settings from: {', '.join(settings.sources)}")
+    problems = list(own_problems)
+    try:
+        from assistant.doctor import diagnose, format_report
+        from assistant.doctor import problems as doctor_problems
+
+        checks = await diagnose(settings, round_trip=round_trip)
+        lines += ["", format_report(checks)]
+        raw_fim = _raw_fim_family(settings, results)
+        found = []
+        for c in doctor_problems(checks):
+            if c.check == "fim" and c.subject.startswith("completion") and raw_fim:
+                # The doctor asks for Ollama's insert capability; the language server does not need it for
+                # a known FIM family: it sends raw prompts with the family's own tokens (issue 4).
+                lines.append(
+                    f"note: the language server sends raw {raw_fim} FIM prompts; insert is not needed"
+                )
+                continue
+            found.append(f"{c.subject}: {c.detail}" + (f" ({c.fix})" if c.fix else ""))
+        problems = found or own_problems
+    except AssistError as exc:  # the doctor could not run at all: our own lines stand
+        lines.append(f"doctor: {exc}")
     completion = next(r for r in results if r.role == "completion")
-    return Health(not problems, "\n".join(lines), tuple(problems), completion.ok, completion.detail)
+    ok = not problems and all(r.ok for r in results)
+    return Health(ok, "\n".join(lines), tuple(problems), completion.ok, completion.detail)

@@ -260,13 +260,15 @@ class AssistServer(LanguageServer):
                 await asyncio.wait_for(asyncio.shield(self.index_ready.wait()), timeout)
         return self.index if self.index_ready is None or self.index_ready.is_set() else None
 
-    async def health_check(self, *, startup: bool = False) -> tuple[bool, str]:
+    async def health_check(self, *, startup: bool = False, round_trip: bool = False) -> tuple[bool, str]:
         """Doctor-style check of the server and both models; never raises an AssistError."""
         from lsp.health import check
 
         assert self.settings is not None
         engine = self.engine
-        health = await check(self.settings, engine.backend_or_none() if engine is not None else None)
+        health = await check(
+            self.settings, engine.backend_or_none() if engine is not None else None, round_trip=round_trip
+        )
         if engine is not None and health.completion_ok:
             with contextlib.suppress(AssistError):
                 await engine.warm()
@@ -498,7 +500,7 @@ def create_server() -> AssistServer:
 
     @ls.command(CMD_DOCTOR)
     async def doctor(*args: Any) -> dict[str, Any]:
-        ok, report = await ls.health_check()
+        ok, report = await ls.health_check(round_trip=True)
         return {"ok": ok, "report": report}
 
     @ls.command(CMD_REVIEW_FILE)
