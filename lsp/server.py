@@ -287,6 +287,8 @@ class AssistServer(LanguageServer):
         return health.ok, health.report
 
     async def shutdown_background(self) -> None:
+        if self._overlay_timer is not None:
+            self._overlay_timer.cancel()
         if self.watcher is not None:
             await asyncio.to_thread(self.watcher.stop)
             self.watcher = None
@@ -426,6 +428,7 @@ def create_server() -> AssistServer:
         ls._pending_text.pop(rel, None)
         if ls.index is not None:
             await asyncio.to_thread(ls.index.clear_text, rel)
+            await ls.prewarm()
 
     @ls.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     async def inline_completion(params: types.InlineCompletionParams) -> types.InlineCompletionList | None:

@@ -736,3 +736,30 @@ async def test_inline_and_classic_requests_do_not_supersede_each_other(
     inline, items = await asyncio.gather(session.inline(uri, *CURSOR), classic)
     assert inline.items[0].insert_text == "1.0"
     assert [i.text_edit.new_text for i in items.items] == ["1.0"]
+
+
+async def test_closing_a_document_drops_its_unsaved_text_from_the_context(
+    session: Session, fake: OllamaFake
+) -> None:
+    geometry = (session.root / "pkg" / "geometry.py").read_text()
+    extra = "\n\ndef manhattan(v: Vector) -> float:\n    return abs(v.x) + abs(v.y)\n"
+    geo_uri = session.open("pkg/geometry.py", geometry + extra)
+    app = APP.replace(
+        "from pkg.geometry import Vector, norm_squared", "from pkg.geometry import Vector, manhattan"
+    )
+    uri = session.open("app.py", app)
+    await session.inline(uri, *CURSOR)
+    assert "def manhattan(v: Vector) -> float:" in generate_bodies(fake)[-1]["prompt"]
+    session.client.text_document_did_close(
+        types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=geo_uri))
+    )
+    deadline = time.monotonic() + WAIT_SECONDS
+    line = 13
+    while time.monotonic() < deadline:  # the close is applied in the background
+        await session.inline(uri, line, 4)
+        if "def manhattan" not in generate_bodies(fake)[-1]["prompt"]:
+            break
+        line = 12 if line == 13 else 13
+        await asyncio.sleep(0.1)
+    assert "def manhattan" not in generate_bodies(fake)[-1]["prompt"]
+    assert "def norm_squared(v: Vector) -> float:" in generate_bodies(fake)[-1]["prompt"]
