@@ -22,21 +22,20 @@ import logging
 import multiprocessing
 import sys
 import time
-import uuid
-from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
-from pygls.uris import from_fs_path, to_fs_path
+from pygls.uris import to_fs_path
 from pygls.workspace import TextDocument
 
 from assistant import __version__
 from assistant.errors import AssistError
 from lsp.completion import CompletionEngine, CompletionRequest, Suggestion
-from lsp.diagnostics import Published, publishable, quick_fixes
+from lsp.diagnostics import Published, quick_fixes
 from lsp.options import EditorOptions, effective_settings, language_enabled, parse_options
+from lsp.review import line_range, run_review
 
 if TYPE_CHECKING:
     from assistant.config import Settings
@@ -511,7 +510,7 @@ def create_server() -> AssistServer:
         if not args or not isinstance(args[0], str):
             ls.show("assist.reviewFile needs the document URI as its argument")
             return {"ok": False, "findings": 0, "message": "missing document URI"}
-        lines = _line_range(args[1] if len(args) > 1 else None)
+        lines = line_range(args[1] if len(args) > 1 else None)
         rel = ls.rel_path(args[0])
         return await run_review(ls, [rel] if rel else [], lines=lines)
 
@@ -520,99 +519,6 @@ def create_server() -> AssistServer:
         return await run_review(ls, None)
 
     return ls
-
-
-def _line_range(value: Any) -> tuple[int, int] | None:
-    """``{"start": 0-based line, "end": 0-based line}`` from the "Review with assist" action."""
-    if isinstance(value, dict):
-        start, end = value.get("start"), value.get("end")
-        if isinstance(start, int) and isinstance(end, int) and 0 <= start <= end:
-            return start, end
-    return None
-
-
-async def run_review(
-    ls: AssistServer, rels: list[str] | None, *, lines: tuple[int, int] | None = None
-) -> dict[str, Any]:
-    """Review files (``None``: the workspace) with progress; publish the findings as diagnostics."""
-    from lsp.review import review_findings
-
-    await ls.wait_for_index(timeout=None)
-    await ls.flush_texts_async()
-    if ls.index is None or ls.settings is None:
-        message = ls.index_error or "the project index is not available (no workspace folder?)"
-        ls.show(message)
-        return {"ok": False, "findings": 0, "message": message}
-    token = str(uuid.uuid4())
-    progress = ls.work_done_progress
-    use_progress = _client_supports_progress(ls)
-    if use_progress:
-        await progress.create_async(token)
-        progress.begin(
-            token, types.WorkDoneProgressBegin(title="assist review", cancellable=True, percentage=0)
-        )
-
-    def report(message: str, percentage: int | None = None) -> None:
-        if use_progress:
-            progress.report(token, types.WorkDoneProgressReport(message=message, percentage=percentage))
-
-    previous = dict(ls.status_state)
-    ls.status("busy", message="reviewing…")
-    work = asyncio.ensure_future(review_findings(ls.index, ls.settings, rels, lines=lines, report=report))
-    if use_progress:
-        cancel_future = progress.tokens.get(token)
-        if cancel_future is not None:
-            loop = asyncio.get_running_loop()
-            cancel_future.add_done_callback(
-                lambda f: loop.call_soon_threadsafe(work.cancel) if f.cancelled() else None
-            )
-    try:
-        await asyncio.wait({work})
-    finally:
-        if not work.done():  # our own request was cancelled: stop the review and its HTTP stream too
-            work.cancel()
-            await asyncio.wait({work})
-        if use_progress:
-            progress.end(
-                token, types.WorkDoneProgressEnd(message="cancelled" if work.cancelled() else "done")
-            )
-            progress.tokens.pop(token, None)
-        # Back to what completion was doing; a review problem is about the analysis model, not completion.
-        ls.status(previous.get("state", "ready"), message=previous.get("message"))
-    if work.cancelled():
-        return {"ok": False, "findings": 0, "message": "review cancelled"}
-    try:
-        findings, reviewed = work.result()
-    except AssistError as exc:
-        log.warning("review failed: %s", exc)
-        ls.show(f"review failed: {exc}", types.MessageType.Error)
-        return {"ok": False, "findings": 0, "message": str(exc)}
-    publish_findings(ls, findings, reviewed)
-    return {"ok": True, "findings": len(findings), "files": len(reviewed), "message": None}
-
-
-def publish_findings(ls: AssistServer, findings: Iterable[Any], reviewed: Iterable[str]) -> None:
-    """Publish diagnostics for every reviewed file; a file without findings gets its old ones cleared."""
-    assert ls.index is not None
-    findings = list(findings)
-    reviewed = sorted(set(reviewed) | {f.file for f in findings})
-    texts: dict[str, str] = {}
-    for rel in reviewed:
-        with contextlib.suppress(AssistError, OSError):
-            texts[rel] = ls.index.read(rel)
-    grouped = publishable(findings, texts)
-    for rel in reviewed:
-        uri = from_fs_path(str(ls.index.root / rel)) or ""
-        items = grouped.get(rel, [])
-        ls.published[uri] = items
-        ls.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(uri=uri, diagnostics=[p.diagnostic for p in items])
-        )
-
-
-def _client_supports_progress(ls: AssistServer) -> bool:
-    window = ls.client_capabilities.window
-    return bool(window and window.work_done_progress)
 
 
 def _safe_worker_processes() -> None:
