@@ -11,12 +11,9 @@ running in one thread never sees a half-applied refresh from the file watcher in
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
-import pickle
 import subprocess
-import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
@@ -26,6 +23,7 @@ from pathlib import Path, PurePosixPath
 
 from assistant import __version__
 from assistant.config import Settings, cache_dir
+from assistant.diskcache import read_pickle, write_pickle
 from assistant.errors import FileAccessError
 from assistant.files import (
     Discovery,
@@ -250,23 +248,6 @@ class RefreshStats:
     skipped: int = 0
 
 
-def _write_pickle(path: Path, payload: object) -> None:
-    """Atomically replace ``path``; a read-only or full cache dir costs speed, never correctness."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(payload, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-    except OSError:
-        pass
-
-
 class ProjectIndex:
     """The index of one project root. Thread-safe: updates are serialised, reads use snapshots."""
 
@@ -327,23 +308,8 @@ class ProjectIndex:
     def _load_cache(self) -> dict[str, IndexedFile]:
         if not self.use_disk_cache:
             return {}
-        path = self.cache_path()
-        try:
-            with path.open("rb") as fh:
-                data = pickle.load(fh)
-        except (
-            OSError,
-            EOFError,
-            pickle.UnpicklingError,
-            AttributeError,
-            ImportError,
-            TypeError,
-            ValueError,
-        ):
-            return {}
-        if not isinstance(data, dict) or data.get("format") != (CACHE_FORMAT, __version__):
-            return {}
-        if data.get("root") != str(self.root):
+        data = read_pickle(self.cache_path(), (CACHE_FORMAT, __version__))
+        if data is None or data.get("root") != str(self.root):
             return {}
         files = data.get("files")
         return files if isinstance(files, dict) else {}
@@ -361,29 +327,15 @@ class ProjectIndex:
             "versions": {rel: (f.size, f.mtime_ns) for rel, f in files.items()},
             "ranks": value,
         }
-        _write_pickle(self._ranks_path(), payload)
+        write_pickle(self._ranks_path(), payload)
 
     def _seed_ranks(self, files: Mapping[str, IndexedFile]) -> dict[str, object]:
         """The ranking from disk, if few enough files changed since it was computed."""
         if not self.use_disk_cache:
             return {}
-        try:
-            with self._ranks_path().open("rb") as fh:
-                data = pickle.load(fh)
-            if data.get("format") != (CACHE_FORMAT, __version__):
-                return {}
-            versions: dict[str, tuple[int, int]] = data["versions"]
-            ranks: dict[str, float] = data["ranks"]
-        except (
-            OSError,
-            EOFError,
-            pickle.UnpicklingError,
-            AttributeError,
-            ImportError,
-            TypeError,
-            ValueError,
-            KeyError,
-        ):
+        data = read_pickle(self._ranks_path(), (CACHE_FORMAT, __version__))
+        versions, ranks = (data.get("versions"), data.get("ranks")) if data else (None, None)
+        if not isinstance(versions, dict) or not isinstance(ranks, dict):
             return {}
         changed = sum(1 for rel, f in files.items() if versions.get(rel) != (f.size, f.mtime_ns))
         changed += sum(1 for rel in versions if rel not in files)
@@ -402,7 +354,7 @@ class ProjectIndex:
                 rel: replace(f, overlay=None) if f.overlay is not None else f for rel, f in files.items()
             },
         }
-        _write_pickle(path, payload)
+        write_pickle(path, payload)
 
     # ------------------------------------------------------------------ updates
 

@@ -31,7 +31,7 @@ from assistant.errors import InputError
 from assistant.index import IndexState, ProjectIndex
 from assistant.rank import global_rank, ranked_files, ranked_order
 from assistant.secrets import redact
-from assistant.syntax import Definition
+from assistant.syntax import Definition, language_for
 from assistant.tokens import TokenCounter
 
 Kind = Literal["full", "outline", "snippet", "hunk"]
@@ -676,23 +676,8 @@ def pack(index: ProjectIndex | IndexState, focus: Focus, budget: int, counter: T
 
 # --------------------------------------------------------------------------- rendering
 
-_FENCE_LANG = {
-    ".py": "python",
-    ".js": "javascript",
-    ".mjs": "javascript",
-    ".cjs": "javascript",
-    ".jsx": "jsx",
-    ".ts": "typescript",
-    ".tsx": "tsx",
-    ".go": "go",
-    ".rs": "rust",
-    ".java": "java",
-    ".c": "c",
-    ".h": "c",
-    ".cc": "cpp",
-    ".cpp": "cpp",
-    ".hpp": "cpp",
-    ".cxx": "cpp",
+# Fence names for files no grammar parses (parsed languages use their grammar's name).
+_TEXT_FENCES = {
     ".md": "markdown",
     ".json": "json",
     ".toml": "toml",
@@ -705,8 +690,11 @@ _FENCE_LANG = {
 
 
 def _fence_lang(path: str) -> str:
+    language = language_for(path)
+    if language is not None:
+        return language
     dot = path.rfind(".")
-    return _FENCE_LANG.get(path[dot:].lower(), "") if dot >= 0 else ""
+    return _TEXT_FENCES.get(path[dot:].lower(), "") if dot >= 0 else ""
 
 
 def _item_label(item: PackItem) -> str:
