@@ -265,12 +265,20 @@ class AssistServer(LanguageServer):
 
         assert self.settings is not None
         engine = self.engine
-        health = await check(
-            self.settings, engine.backend_or_none() if engine is not None else None, round_trip=round_trip
-        )
-        if engine is not None and health.completion_ok:
-            with contextlib.suppress(AssistError):
-                await engine.warm()
+
+        async def warm() -> None:
+            # Model info, tokenizer and budgets for the first keystroke, while the doctor checks run.
+            if engine is not None:
+                with contextlib.suppress(AssistError):
+                    await engine.warm()
+
+        warming = asyncio.ensure_future(warm())
+        try:
+            health = await check(
+                self.settings, engine.backend_or_none() if engine is not None else None, round_trip=round_trip
+            )
+        finally:
+            await asyncio.wait({warming})
         problems = list(health.problems)
         if not self.enabled or not self.settings.completion.enabled:
             self.status("disabled", message="completion is turned off")
