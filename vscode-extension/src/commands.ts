@@ -108,20 +108,21 @@ async function doctor(ctx: Ctx): Promise<void> {
 }
 
 async function menu(ctx: Ctx): Promise<void> {
-  const items: Array<vscode.QuickPickItem & { command: string }> = [
+  const items: Array<vscode.QuickPickItem & { command: string; args?: unknown[] }> = [
     { label: "$(check) Toggle Completion", command: COMMANDS.toggleCompletion },
     { label: "$(search) Review File", command: COMMANDS.reviewFile },
     { label: "$(folder) Review Workspace", command: COMMANDS.reviewWorkspace },
     { label: "$(output) Show Logs", command: COMMANDS.showLogs },
     { label: "$(pulse) Run Doctor", command: COMMANDS.doctor },
     { label: "$(debug-restart) Restart Server", command: COMMANDS.restartServer },
+    { label: "$(gear) Settings", command: "workbench.action.openSettings", args: ["@ext:assist.assist-vscode"] },
   ];
   const pick = await vscode.window.showQuickPick(items, {
     title: ctx.failure ?? "assist",
     placeHolder: "assist",
   });
   if (pick !== undefined) {
-    await vscode.commands.executeCommand(pick.command);
+    await vscode.commands.executeCommand(pick.command, ...(pick.args ?? []));
   }
 }
 

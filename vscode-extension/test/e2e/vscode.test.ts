@@ -266,6 +266,19 @@ describe("assist in VS Code (code-server + Chromium)", { timeout: 15 * 60_000 },
       assert.ok((await pidsInGroup(codeServer!.child.pid!, assistLsp())).length >= 1, "assist-lsp is running");
     }));
 
+  it("clicking the status item opens the assist menu", (t) =>
+    step(t.name, async () => {
+      await statusItem().click();
+      const rows = page.locator(".quick-input-widget .quick-input-list .monaco-list-row");
+      await rows.first().waitFor({ state: "visible", timeout: UI_TIMEOUT_MS });
+      const labels = (await rows.allTextContents()).join(" | ");
+      for (const entry of ["Toggle Completion", "Review File", "Show Logs", "Run Doctor", "Restart Server"]) {
+        assert.ok(labels.includes(entry), `${entry} in ${labels}`);
+      }
+      await page.keyboard.press("Escape");
+      await page.locator(".quick-input-widget").waitFor({ state: "hidden", timeout: UI_TIMEOUT_MS });
+    }));
+
   it("shows ghost text while typing; Tab accepts it and Save writes it to disk", (t) =>
     step(t.name, async () => {
       await openFile("app.py");
