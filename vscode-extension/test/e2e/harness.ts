@@ -276,6 +276,12 @@ export function isolatedEnv(root: string): NodeJS.ProcessEnv {
     fs.mkdirSync(dir, { recursive: true });
     env[key] = dir;
   }
+  // No assist-lsp on PATH: the workspace names it in assist.serverPath, and the "not found" test needs
+  // PATH without it (a developer may have it installed with pipx, CI may have the venv activated).
+  env.PATH = (env.PATH ?? "")
+    .split(path.delimiter)
+    .filter((dir) => dir !== "" && !fs.existsSync(path.join(dir, "assist-lsp")))
+    .join(path.delimiter);
   // code-server must not pick up a developer's password or a parent VS Code's IPC hooks.
   delete env.PASSWORD;
   delete env.HASHED_PASSWORD;

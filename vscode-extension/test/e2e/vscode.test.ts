@@ -442,7 +442,7 @@ describe("assist in VS Code (code-server + Chromium)", { timeout: 15 * 60_000 },
       assert.match((await toast.textContent()) ?? "", /assist: \d+ findings? in the workspace/);
     }));
 
-  it("a wrong assist.serverPath is reported clearly, and fixing it starts the server again", (t) =>
+  it("a wrong or missing server is reported with the fix, and fixing it starts the server again", (t) =>
     step(t.name, async () => {
       const settingsFile = path.join(ws.dir, ".vscode", "settings.json");
       const good = fs.readFileSync(settingsFile, "utf8");
@@ -453,6 +453,13 @@ describe("assist in VS Code (code-server + Chromium)", { timeout: 15 * 60_000 },
       assert.ok(((await toast.textContent()) ?? "").includes(missing));
       await statusItem().locator(".codicon-error").waitFor({ timeout: UI_TIMEOUT_MS });
       await waitForStatusLabel(/assist\.serverPath/);
+      // Without the setting the extension searches PATH (which has no assist-lsp here) and says how to install.
+      const settings = JSON.parse(good) as Record<string, unknown>;
+      delete settings["assist.serverPath"];
+      fs.writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
+      const hint = page.locator(".notifications-toasts .notification-toast", { hasText: "was not found" }).first();
+      await hint.waitFor({ state: "visible", timeout: UI_TIMEOUT_MS });
+      assert.match((await hint.textContent()) ?? "", /pip install assist/);
       fs.writeFileSync(settingsFile, good);
       await waitForStatusLabel(/^assist: completion model assist-completion/, STARTUP_TIMEOUT_MS);
     }));
