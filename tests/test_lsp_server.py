@@ -763,3 +763,19 @@ async def test_closing_a_document_drops_its_unsaved_text_from_the_context(
         await asyncio.sleep(0.1)
     assert "def manhattan" not in generate_bodies(fake)[-1]["prompt"]
     assert "def norm_squared(v: Vector) -> float:" in generate_bodies(fake)[-1]["prompt"]
+
+
+async def test_review_of_a_file_outside_the_project_or_without_arguments(
+    session: Session, fake: OllamaFake
+) -> None:
+    outside = await session.client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="assist.reviewFile", arguments=["file:///nowhere/else/x.py"])
+    )
+    assert outside["ok"] is False and outside["message"]
+    missing = await session.client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="assist.reviewFile", arguments=[])
+    )
+    assert missing == {"ok": False, "findings": 0, "message": "missing document URI"}
+    assert [b for b in generate_bodies(fake) if b["model"] == "assist-coder"] == []  # nothing was sent
+    uri = session.open("app.py")
+    assert (await session.inline(uri, *CURSOR)) is not None  # and the server is fine
