@@ -5,7 +5,7 @@ Checks, per host and role:
 * the server answers and its version;
 * each role's model is on each of its hosts (else: ``assist models setup`` or ``ollama pull``);
 * the model sets ``num_ctx`` in its Modelfile (else Ollama's small default is used silently);
-* the completion model can fill in the middle (capability ``insert``);
+* the completion model can fill in the middle (a known FIM family for raw prompts, or capability ``insert``);
 * the configured budgets fit the window (completion context + answer ≤ num_ctx);
 * a timed round trip (loads the model; a cold 70B load takes a minute or more);
 * after it, from ``/api/ps``: how much of the model sits in VRAM (``size_vram`` vs ``size``; a partly
@@ -245,7 +245,16 @@ def _window_checks(settings: Settings, info: ModelInfo, role: Role, subject: str
             )
         )
     if role == "completion":
-        if "insert" in info.capabilities:
+        from assistant.fim import family_for
+
+        family = family_for(info.name, info.family)
+        if family is not None:
+            # Raw prompts with the family's own FIM tokens need no `insert` in the template (Ollama's
+            # qwen3-coder template has none and answers 400 to `suffix`).
+            checks.append(
+                Check("fim", subject, "ok", f"fill-in-the-middle with raw {family.name} FIM prompts")
+            )
+        elif "insert" in info.capabilities:
             checks.append(Check("fim", subject, "ok", "fill-in-the-middle supported (capability insert)"))
         else:
             caps = ", ".join(info.capabilities) or "none reported"

@@ -10,7 +10,6 @@ editor's status bar on "busy" for minutes.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -62,15 +61,6 @@ async def check_role(settings: Settings, role: Role, backend: Backend | None = N
             await backend.aclose()
 
 
-def _raw_fim_family(settings: Settings, results: Sequence[RoleHealth]) -> str | None:
-    """The FIM family the completion model is prompted with in raw mode, if known."""
-    from assistant.fim import family_for
-
-    completion = next((r for r in results if r.role == "completion"), None)
-    family = family_for(settings.role("completion").model, completion.ollama_family if completion else None)
-    return family.name if family is not None else None
-
-
 @dataclass(frozen=True)
 class Health:
     ok: bool
@@ -105,17 +95,9 @@ async def check(
 
         checks = await diagnose(settings, round_trip=round_trip)
         lines += ["", format_report(checks)]
-        raw_fim = _raw_fim_family(settings, results)
-        found = []
-        for c in doctor_problems(checks):
-            if c.check == "fim" and c.subject.startswith("completion") and raw_fim:
-                # The doctor asks for Ollama's insert capability; the language server does not need it for
-                # a known FIM family: it sends raw prompts with the family's own tokens (issue 4).
-                lines.append(
-                    f"note: the language server sends raw {raw_fim} FIM prompts; insert is not needed"
-                )
-                continue
-            found.append(f"{c.subject}: {c.detail}" + (f" ({c.fix})" if c.fix else ""))
+        found = [
+            f"{c.subject}: {c.detail}" + (f" ({c.fix})" if c.fix else "") for c in doctor_problems(checks)
+        ]
         problems = found or own_problems
     except AssistError as exc:  # the doctor could not run at all: our own lines stand
         lines.append(f"doctor: {exc}")

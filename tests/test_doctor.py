@@ -85,7 +85,11 @@ def test_completion_model_without_fim_and_small_window(
     healthy: OllamaFake, capsys: pytest.CaptureFixture[str]
 ) -> None:
     healthy.add_model(
-        "assist-completion", num_ctx=2048, capabilities=("completion",), template="{{ .Prompt }}"
+        "assist-completion",
+        num_ctx=2048,
+        capabilities=("completion",),
+        template="{{ .Prompt }}",
+        family="llama",  # no FIM layout known for it, and no `insert` in its template
     )
     code, checks = doctor(capsys, "--host", healthy.url)
     assert code == 1
@@ -194,3 +198,13 @@ def test_every_host_of_a_role_is_checked(
         f"completion model assist-completion @ {healthy.url}",
         f"analysis model assist-coder @ {healthy.url}",
     }
+
+
+def test_qwen_family_completion_model_needs_no_insert_capability(
+    healthy: OllamaFake, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """qwen3-coder's Ollama template cannot insert, yet raw FIM prompts with its own tokens work."""
+    healthy.add_model("assist-completion", num_ctx=8192, capabilities=("completion",), family="qwen3moe")
+    _, checks = doctor(capsys, "--host", healthy.url, "--quick")
+    fim = by_check(checks, "fim", "completion")[0]
+    assert fim["status"] == "ok" and "raw qwen" in fim["detail"]

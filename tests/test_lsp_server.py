@@ -607,10 +607,10 @@ async def test_doctor_reports_both_models(session: Session) -> None:
     assert result["ok"] is True
     assert "completion model 'assist-completion': ok" in result["report"]
     assert "analysis model 'assist-coder': ok" in result["report"]
-    # assistant.doctor's full report follows, with a timed round trip per role. Its "fim" check wants
-    # Ollama's insert capability, which raw FIM prompts for a known family do not need: noted, not a problem.
+    # assistant.doctor's full report follows, with a timed round trip per role. Raw FIM prompts for a
+    # known family need no `insert` capability in the model's template.
     assert result["report"].count("round-trip") == 2
-    assert "note: the language server sends raw qwen FIM prompts; insert is not needed" in result["report"]
+    assert "fill-in-the-middle with raw qwen FIM prompts" in result["report"]
 
 
 async def test_review_can_be_cancelled_from_its_progress(session: Session, fake: OllamaFake) -> None:
