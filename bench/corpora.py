@@ -5,8 +5,9 @@ unpacked under ``bench/.work/corpora/`` (gitignored) and turned into a one-commi
 ``assist`` discovers files with ``git ls-files`` inside a work tree, the way users run it. Pins keep the
 numbers in ``bench/RESULTS.md`` comparable between runs.
 
-Run ``python bench/corpora.py`` to fetch and prepare everything; other bench scripts import
-``corpus_path(name)``.
+Run ``python bench/corpora.py [--baselines]`` to fetch and prepare everything (``--baselines`` also
+installs the pinned repomix and aider-chat that ``pack_bench.py`` compares against); other bench scripts
+import ``corpus_path(name)``.
 """
 
 from __future__ import annotations
@@ -112,6 +113,37 @@ def llama3_vocab() -> Path | None:
     return None
 
 
+# Baselines of bench/pack_bench.py, pinned to the versions in bench/RESULTS.md, installed through the
+# registries' own clients into bench/.work (never into the product's venv).
+REPOMIX_VERSION = "1.14.0"
+AIDER_VERSION = "0.86.2"
+
+
+def setup_baselines() -> None:
+    """npm repomix into bench/.work/node_modules; aider-chat into its own venv bench/.work/aider-venv."""
+    WORK_DIR.mkdir(parents=True, exist_ok=True)
+    if not (WORK_DIR / "node_modules" / ".bin" / "repomix").exists():
+        _run(
+            [
+                "npm",
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+                str(WORK_DIR),
+                f"repomix@{REPOMIX_VERSION}",
+            ]
+        )
+    venv = WORK_DIR / "aider-venv"
+    if not (venv / "bin" / "python").exists():
+        _run([sys.executable, "-m", "venv", str(venv)])
+    probe = subprocess.run([str(venv / "bin" / "python"), "-c", "import aider.repomap"], capture_output=True)
+    if probe.returncode != 0:
+        _run(
+            [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", f"aider-chat=={AIDER_VERSION}"]
+        )
+
+
 def file_stats(root: Path) -> tuple[int, int]:
     """(tracked files, bytes) as git sees them."""
     out = subprocess.run(["git", "ls-files", "-z"], cwd=root, check=True, capture_output=True).stdout
@@ -122,7 +154,12 @@ def file_stats(root: Path) -> tuple[int, int]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", default=sorted(CORPORA))
+    parser.add_argument(
+        "--baselines", action="store_true", help="also install repomix and aider (pack_bench)"
+    )
     args = parser.parse_args()
+    if args.baselines:
+        setup_baselines()
     for name in args.names:
         root = prepare(name)
         files, size = file_stats(root)
