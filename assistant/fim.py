@@ -119,16 +119,20 @@ def load_families() -> dict[str, FimFamily]:
 
 
 def family_for(model_name: str, ollama_family: str | None = None) -> FimFamily | None:
-    """The FIM family of a model: by name pattern first, then by Ollama's ``details.family``."""
-    name = model_name.lower().split("/")[-1]
+    """The FIM family of a model: by Ollama's ``details.family`` when it names one, else by model name.
+
+    The server's family wins because a model's name can be anything (`assist-completion` is whatever
+    its Modelfile's FROM says); the name patterns serve when no server is asked (`assist context`).
+    """
     families = load_families()
-    for fam in families.values():
-        if any(fnmatch.fnmatchcase(name, p) for p in fam.model_patterns):
-            return fam
     if ollama_family:
         for fam in families.values():
             if ollama_family.lower() in fam.ollama_families:
                 return fam
+    name = model_name.lower().split("/")[-1]
+    for fam in families.values():
+        if any(fnmatch.fnmatchcase(name, p) for p in fam.model_patterns):
+            return fam
     return None
 
 

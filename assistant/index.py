@@ -11,6 +11,7 @@ running in one thread never sees a half-applied refresh from the file watcher in
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
 import subprocess
@@ -43,6 +44,8 @@ from assistant.syntax import Definition, FileFacts, outline, parse_source
 PERSISTED_KEYS = frozenset({"rank.global"})
 # The centrality ranking is reused until this fraction of files changed since it was computed.
 RANK_MAX_STALE_FRACTION = 0.01
+# Seconds after the last refresh before the disk cache is written (see ProjectIndex._schedule_save).
+SAVE_DELAY_SECONDS = 2.0
 # Decoded texts kept in memory (snippets come from the same few files keystroke after keystroke).
 TEXT_CACHE_FILES = 256
 _TEXTS: OrderedDict[tuple[str, str, int, int], str] = OrderedDict()
@@ -258,6 +261,8 @@ class ProjectIndex:
         self._lock = threading.RLock()
         self._state = IndexState(root=self.root, files={})
         self.last_refresh = RefreshStats()
+        self._save_timer: threading.Timer | None = None
+        self._atexit_registered = False
 
     # ------------------------------------------------------------------ opening
 
@@ -342,6 +347,34 @@ class ProjectIndex:
         if changed > max(1, int(len(files) * RANK_MAX_STALE_FRACTION)):
             return {}
         return {"rank.global": {rel: ranks.get(rel, 0.0) for rel in files}, "rank.age": changed}
+
+    def _schedule_save(self) -> None:
+        """Write the disk cache a little after the last refresh, off the caller's path.
+
+        A file watcher refreshes on every save; pickling a Django-sized index takes 0.17 s, which would
+        otherwise be paid by each edit. ``flush()`` (also run at exit) writes a pending save at once.
+        """
+        if not self.use_disk_cache:
+            return
+        with self._lock:
+            if self._save_timer is not None:
+                self._save_timer.cancel()
+            self._save_timer = threading.Timer(SAVE_DELAY_SECONDS, self.flush)
+            self._save_timer.daemon = True
+            self._save_timer.start()
+            if not self._atexit_registered:
+                atexit.register(self.flush)
+                self._atexit_registered = True
+
+    def flush(self) -> None:
+        """Write a pending disk-cache save now."""
+        with self._lock:
+            timer, self._save_timer = self._save_timer, None
+            if timer is None:
+                return
+            timer.cancel()
+            files = self._state.files
+        self._save_cache(files)
 
     def _save_cache(self, files: Mapping[str, IndexedFile]) -> None:
         if not self.use_disk_cache:
@@ -487,7 +520,7 @@ class ProjectIndex:
                 self._state = replace(
                     state.evolve(files, changed), skipped=tuple(sorted(skipped.values(), key=lambda s: s.rel))
                 )
-                self._save_cache(files)
+                self._schedule_save()
             self.last_refresh = stats
             return stats
 

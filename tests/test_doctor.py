@@ -82,10 +82,11 @@ def test_unreachable_server(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_completion_model_without_fim_and_small_window(
-    healthy: OllamaFake, capsys: pytest.CaptureFixture[str]
+    healthy: OllamaFake, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("ASSIST_COMPLETION_MODEL", "my-chat-model")
     healthy.add_model(
-        "assist-completion",
+        "my-chat-model",
         num_ctx=2048,
         capabilities=("completion",),
         template="{{ .Prompt }}",
