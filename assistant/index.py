@@ -41,7 +41,7 @@ from assistant.secrets import is_secret_file
 from assistant.syntax import Definition, FileFacts, outline, parse_source
 
 # Derived data written to disk when computed, so the next process starts with it.
-PERSISTED_KEYS = frozenset({"rank.global"})
+PERSISTED_KEYS = frozenset({"rank.global", "imports"})
 # The centrality ranking is reused until this fraction of files changed since it was computed.
 RANK_MAX_STALE_FRACTION = 0.01
 # Seconds after the last refresh before the disk cache is written (see ProjectIndex._schedule_save).
@@ -105,11 +105,10 @@ class IndexState:
 
     def imports_of(self) -> Mapping[str, tuple[str, ...]]:
         """rel -> files of the project that ``rel`` imports (resolved), sorted."""
-        table = self._derived.get("imports")
-        if table is None:
-            table = resolve_imports({rel: f.facts for rel, f in self.files.items()}, self.suffix_table())
-            self._derived["imports"] = table
-        return table  # type: ignore[return-value]
+        return self.derived(  # type: ignore[return-value]
+            "imports",
+            lambda: resolve_imports({rel: f.facts for rel, f in self.files.items()}, self.suffix_table()),
+        )
 
     def importers_of(self) -> Mapping[str, tuple[str, ...]]:
         table = self._derived.get("importers")
@@ -319,34 +318,48 @@ class ProjectIndex:
         files = data.get("files")
         return files if isinstance(files, dict) else {}
 
-    def _ranks_path(self) -> Path:
-        return self.cache_path().with_suffix(".ranks.pickle")
+    def _derived_path(self, key: str) -> Path:
+        return self.cache_path().with_suffix(f".{key}.pickle")
 
     def _persist(self, key: str, value: object) -> None:
-        """Write a persisted derived table (the centrality ranking) with the file versions it saw."""
-        if not self.use_disk_cache or key != "rank.global":
+        """Write a persisted derived table with the file versions it was computed from."""
+        if not self.use_disk_cache or key not in PERSISTED_KEYS:
             return
         files = self._state.files
         payload = {
             "format": (CACHE_FORMAT, __version__),
             "versions": {rel: (f.size, f.mtime_ns) for rel, f in files.items()},
-            "ranks": value,
+            "value": value,
         }
-        write_pickle(self._ranks_path(), payload)
+        write_pickle(self._derived_path(key), payload)
 
-    def _seed_ranks(self, files: Mapping[str, IndexedFile]) -> dict[str, object]:
-        """The ranking from disk, if few enough files changed since it was computed."""
+    def _seed_derived(self, files: Mapping[str, IndexedFile]) -> dict[str, object]:
+        """Derived tables from disk that are still good for ``files``.
+
+        The ranking is reused while few files changed (see ``RANK_MAX_STALE_FRACTION``); the import
+        table is reused when no file was added or removed, with the changed files' imports resolved
+        again.
+        """
         if not self.use_disk_cache:
             return {}
-        data = read_pickle(self._ranks_path(), (CACHE_FORMAT, __version__))
-        versions, ranks = (data.get("versions"), data.get("ranks")) if data else (None, None)
-        if not isinstance(versions, dict) or not isinstance(ranks, dict):
-            return {}
-        changed = sum(1 for rel, f in files.items() if versions.get(rel) != (f.size, f.mtime_ns))
-        changed += sum(1 for rel in versions if rel not in files)
-        if changed > max(1, int(len(files) * RANK_MAX_STALE_FRACTION)):
-            return {}
-        return {"rank.global": {rel: ranks.get(rel, 0.0) for rel in files}, "rank.age": changed}
+        seeded: dict[str, object] = {}
+        for key in sorted(PERSISTED_KEYS):
+            data = read_pickle(self._derived_path(key), (CACHE_FORMAT, __version__))
+            versions, value = (data.get("versions"), data.get("value")) if data else (None, None)
+            if not isinstance(versions, dict) or not isinstance(value, dict):
+                continue
+            changed = {rel for rel, f in files.items() if versions.get(rel) != (f.size, f.mtime_ns)}
+            changed |= {rel for rel in versions if rel not in files}
+            if key == "rank.global" and len(changed) <= max(1, int(len(files) * RANK_MAX_STALE_FRACTION)):
+                seeded[key] = {rel: value.get(rel, 0.0) for rel in files}
+                seeded["rank.age"] = len(changed)
+            elif key == "imports" and versions.keys() == files.keys():
+                if changed:
+                    table = SuffixTable(sorted(files))
+                    seeded["suffixes"] = table
+                    value = {**value, **{rel: resolve_file(rel, files[rel].facts, table) for rel in changed}}
+                seeded[key] = value
+        return seeded
 
     def _schedule_save(self) -> None:
         """Write the disk cache a little after the last refresh, off the caller's path.
@@ -460,7 +473,7 @@ class ProjectIndex:
             state = old.evolve(files, changed)
             self._state = replace(state, skipped=skipped, is_git=discovery.is_git)
             return
-        derived: dict[str, object] = {"persist": self._persist, **self._seed_ranks(files)}
+        derived: dict[str, object] = {"persist": self._persist, **self._seed_derived(files)}
         self._state = IndexState(
             root=self.root,
             files=files,

@@ -55,6 +55,9 @@ MAP_MAX_MISSES = 64
 # A map entry whose full outline is bigger than this shows only its signature lines, so that the map
 # covers more files: a 2,000-token outline of one module is worth less than the names of ten modules.
 MAP_OUTLINE_MAX_TOKENS = 600
+# Fewer bytes per token than code ever has (it has 3-4): a file bigger than this many bytes per token of
+# room left cannot fit, so the full-text upgrade skips it without reading and counting it.
+UPGRADE_BYTES_PER_TOKEN = 8
 # A file without a grammar is outlined by its first lines.
 PLAIN_OUTLINE_LINES = 12
 # At most this many snippets per name (a name defined in several imported files).
@@ -586,6 +589,8 @@ def _upgrade_to_full(sel: _Selection, state: IndexState, order: list[str]) -> No
         if pos is None:
             continue
         _group, outline_item = sel.items[pos]
+        if state.files[rel].size / UPGRADE_BYTES_PER_TOKEN - outline_item.tokens > sel.budget - sel.used:
+            continue  # far too big for the room left: not worth reading and counting
         text = redact_full(state.text(rel))
         tokens, cost = sel.cost(rel, text)
         _, outline_cost = sel.cost(rel, outline_item.text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -51,6 +52,9 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(f"{p}: no such file or folder")
     root = project_root_for(paths[0])
     settings = settings_for(args, root, **{"pack.budget": args.budget, "pack.format": args.format})
+    # Load the tokenizer while the index is read or parsed (this thread mostly waits on the parse pool).
+    warm = threading.Thread(target=default_counter().count, args=("warm",), daemon=True)
+    warm.start()
     with progress_reporter("indexing") as progress:
         index = ProjectIndex.open(root, settings, progress=progress)
     rels = []
