@@ -263,3 +263,17 @@ def test_completion_prompt_never_exceeds_budget_on_real_code(tmp_path: Path) -> 
             )
             assert COUNTER.count(cp.prompt) <= budget, (rel, line, column, budget)
             assert cp.prefix.endswith(lines[line][:column])
+
+
+def test_persisted_tables_follow_changes_between_runs(shop: ProjectIndex) -> None:
+    """Imports and ranking are cached on disk; a changed file's imports are resolved again."""
+    assert shop.state.imports_of()["shop/billing.py"] == ("shop/models.py",)
+    pack(shop, PathsFocus((".",)), 2000, COUNTER)  # computes (and persists) the ranking
+    billing = shop.root / "shop/billing.py"
+    billing.write_text("from shop.report import monthly_report\n" + billing.read_text())
+    os.utime(billing, ns=(5, 5))
+    again = ProjectIndex.open(shop.root, Settings())
+    assert again.state.imports_of()["shop/billing.py"] == ("shop/models.py", "shop/report.py")
+    (shop.root / "shop/tax.py").write_text("from shop.models import Invoice\n")
+    third = ProjectIndex.open(shop.root, Settings())  # a new file: the table is rebuilt
+    assert third.state.imports_of()["shop/tax.py"] == ("shop/models.py",)
