@@ -129,7 +129,7 @@ class IndexState:
             self._derived[key] = value
             persist = self._derived.get("persist")
             if key in PERSISTED_KEYS and callable(persist):
-                persist(key, value)
+                persist(key, value, self.files)
         return value
 
     def evolve(self, files: dict[str, IndexedFile], changed: Iterable[str]) -> IndexState:
@@ -321,11 +321,10 @@ class ProjectIndex:
     def _derived_path(self, key: str) -> Path:
         return self.cache_path().with_suffix(f".{key}.pickle")
 
-    def _persist(self, key: str, value: object) -> None:
+    def _persist(self, key: str, value: object, files: Mapping[str, IndexedFile]) -> None:
         """Write a persisted derived table with the file versions it was computed from."""
         if not self.use_disk_cache or key not in PERSISTED_KEYS:
             return
-        files = self._state.files
         payload = {
             "format": (CACHE_FORMAT, __version__),
             "versions": {rel: (f.size, f.mtime_ns) for rel, f in files.items()},
