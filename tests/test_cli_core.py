@@ -188,3 +188,21 @@ def test_secrets_never_reach_any_output(tmp_path: Path) -> None:
     assert "[REDACTED:aws-access-key]" in outputs[1].stdout
     assert "[REDACTED:private-key]" in outputs[1].stdout
     assert "load_settings" in outputs[1].stdout  # the rest of the file is still there
+
+
+def test_paths_relative_to_the_working_folder_inside_the_project(shop: Path) -> None:
+    """Paths on the command line are relative to where the user stands, not to the project root."""
+    inner = shop / "shop"
+    out = run("context", "billing.py", "--line", "8", "--column", "4", "--json", cwd=inner)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["prompt"].count("<|file_sep|>shop/billing.py\n") == 1
+    out = run("pack", "billing.py", "--focus", "models.py:3", "--budget", "2000", cwd=inner)
+    assert out.returncode == 0, out.stderr
+    out = run("pack", ".", "--budget", "2000", "--format", "json", cwd=inner)
+    assert out.returncode == 0, out.stderr
+    assert {i["path"] for i in json.loads(out.stdout)["items"]} <= {
+        "shop/__init__.py",
+        "shop/models.py",
+        "shop/billing.py",
+        "shop/report.py",
+    }

@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         overrides["roles.completion.model"] = args.model
     settings = settings_for(args, root, **overrides)
     index = ProjectIndex.open(root, settings)
-    rel = index.resolve(path)
+    rel = index.resolve(path.absolute())
     if rel is None:
         raise InputError(f"{path}: outside the project {root}")
     if text is None:

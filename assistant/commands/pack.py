@@ -59,13 +59,13 @@ def run(args: argparse.Namespace) -> int:
         index = ProjectIndex.open(root, settings, progress=progress)
     rels = []
     for p in paths:
-        rel = index.resolve(p)
+        rel = index.resolve(p.absolute())
         if rel is None and p.resolve() != root:
             raise InputError(f"{p}: outside the project {root}")
         rels.append(rel or ".")
     if args.focus:
         fpath, line = _parse_focus(args.focus)
-        rel = index.resolve(fpath)
+        rel = index.resolve(Path(fpath).absolute())
         if rel is None or rel not in index.state.files:
             raise InputError(f"{fpath}: not a file of the project (or ignored)")
         text = index.read(rel)
