@@ -156,6 +156,36 @@ def bytes_to_token(data: bytes) -> str:
     return "".join(enc[b] for b in data)
 
 
+def merges_from_ranks(ranks: dict[bytes, int]) -> list[str]:
+    """GGUF ``tokenizer.ggml.merges`` for a tiktoken vocabulary: each token's last merge, in rank order.
+
+    The inverse of what the exact counter reads: it lets tests and benchmarks serve a real vocabulary
+    (cl100k, Qwen) the way Ollama's ``/api/show`` would, as GGUF/HF files of tiktoken vocabularies are made.
+    """
+
+    def split(data: bytes, limit: int) -> list[bytes] | None:
+        parts = [bytes([b]) for b in data]
+        while len(parts) > 2:
+            best: tuple[int, int] | None = None
+            for i in range(len(parts) - 1):
+                r = ranks.get(parts[i] + parts[i + 1])
+                if r is not None and r < limit and (best is None or r < best[0]):
+                    best = (r, i)
+            if best is None:
+                return None
+            i = best[1]
+            parts[i : i + 2] = [parts[i] + parts[i + 1]]
+        return parts
+
+    merges: list[tuple[int, str]] = []
+    for data, r in ranks.items():
+        if len(data) > 1:
+            parts = split(data, r)
+            if parts and len(parts) == 2:
+                merges.append((r, f"{bytes_to_token(parts[0])} {bytes_to_token(parts[1])}"))
+    return [m for _, m in sorted(merges)]
+
+
 @dataclass(frozen=True)
 class GGUFVocab:
     """The tokenizer part of a model's GGUF metadata."""

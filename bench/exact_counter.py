@@ -38,35 +38,10 @@ from assistant.model_tokenizer import (  # noqa: E402
     bytes_to_token,
     counter_from_model_info,
     load_cached,
+    merges_from_ranks,
 )
 
 MAX_BYTES = 1_000_000
-
-
-def recover_merges(ranks: dict[bytes, int]) -> list[str]:
-    """Each token's final merge (BPE of its bytes with only lower ranks), in rank order."""
-
-    def split(data: bytes, limit: int) -> list[bytes] | None:
-        parts = [bytes([b]) for b in data]
-        while len(parts) > 2:
-            best: tuple[int, int] | None = None
-            for i in range(len(parts) - 1):
-                r = ranks.get(parts[i] + parts[i + 1])
-                if r is not None and r < limit and (best is None or r < best[0]):
-                    best = (r, i)
-            if best is None:
-                return None
-            i = best[1]
-            parts[i : i + 2] = [parts[i] + parts[i + 1]]
-        return parts
-
-    merges: list[tuple[int, str]] = []
-    for data, r in ranks.items():
-        if len(data) > 1:
-            parts = split(data, r)
-            if parts and len(parts) == 2:
-                merges.append((r, f"{bytes_to_token(parts[0])} {bytes_to_token(parts[1])}"))
-    return [m for _, m in sorted(merges)]
 
 
 def texts(names: list[str]) -> list[tuple[str, str]]:
@@ -96,7 +71,7 @@ def main() -> int:
     reference = reference_tok._tokenizer
 
     started = time.process_time()
-    merges = recover_merges(ranks)
+    merges = merges_from_ranks(ranks)
     t_merges = time.process_time() - started
     tokens = [bytes_to_token(d) for d, _ in sorted(ranks.items(), key=lambda kv: kv[1])]
     info = {

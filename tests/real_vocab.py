@@ -13,33 +13,7 @@ from typing import Any
 
 import tiktoken
 
-from assistant.model_tokenizer import bytes_to_token
-
-
-def recover_merges(ranks: dict[bytes, int]) -> list[str]:
-    """GGUF ``merges`` of a tiktoken vocabulary: each token's last merge, in rank order."""
-
-    def split(data: bytes, limit: int) -> list[bytes] | None:
-        parts = [bytes([b]) for b in data]
-        while len(parts) > 2:
-            best: tuple[int, int] | None = None
-            for i in range(len(parts) - 1):
-                r = ranks.get(parts[i] + parts[i + 1])
-                if r is not None and r < limit and (best is None or r < best[0]):
-                    best = (r, i)
-            if best is None:
-                return None
-            i = best[1]
-            parts[i : i + 2] = [parts[i] + parts[i + 1]]
-        return parts
-
-    merges: list[tuple[int, str]] = []
-    for data, r in ranks.items():
-        if len(data) > 1:
-            parts = split(data, r)
-            if parts and len(parts) == 2:
-                merges.append((r, f"{bytes_to_token(parts[0])} {bytes_to_token(parts[1])}"))
-    return [m for _, m in sorted(merges)]
+from assistant.model_tokenizer import bytes_to_token, merges_from_ranks
 
 
 @lru_cache(maxsize=1)
@@ -56,7 +30,7 @@ def qwen2() -> tuple[dict[str, Any], tiktoken.Encoding]:
         "tokenizer.ggml.model": "gpt2",
         "tokenizer.ggml.pre": "qwen2",
         "tokenizer.ggml.tokens": tokens + sorted(specials, key=specials.__getitem__),
-        "tokenizer.ggml.merges": recover_merges(ranks),
+        "tokenizer.ggml.merges": merges_from_ranks(ranks),
         "tokenizer.ggml.token_type": [1] * len(tokens) + [3] * len(specials),
         "tokenizer.ggml.add_bos_token": False,
     }

