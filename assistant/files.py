@@ -155,7 +155,6 @@ class SourceFile:
     """A file that may go into a prompt. ``rel`` is the posix path relative to the project root."""
 
     rel: str
-    path: Path
     size: int
     mtime_ns: int
 
@@ -336,19 +335,21 @@ def classify(root: Path, rel: str, settings: FilesSettings) -> SourceFile | Skip
         return Skipped(rel, "secret")
     if _noise_regex.match(rel):
         return Skipped(rel, "generated or lock file")
-    if PurePosixPath(rel).suffix.lower() in BINARY_EXTENSIONS:
+    if os.path.splitext(rel)[1].lower() in BINARY_EXTENSIONS:
         return Skipped(rel, "binary")
-    path = root / rel
+    # Plain strings and os.stat: this runs for every file of a project on every scan, and pathlib's
+    # object construction was a third of its cost (6,890 files of Django).
+    path = os.path.join(root, rel)
     try:
-        lst = path.lstat()
-        st = path.stat() if stat.S_ISLNK(lst.st_mode) else lst
+        lst = os.lstat(path)
+        st = os.stat(path) if stat.S_ISLNK(lst.st_mode) else lst
     except OSError as exc:
         if exc.errno == 40:  # ELOOP: a link pointing at itself, directly or in a cycle
             return Skipped(rel, "link loop")
         return Skipped(rel, f"unreadable: {exc.strerror}")
     if stat.S_ISLNK(lst.st_mode):
         try:
-            target = path.resolve(strict=True)
+            target = Path(path).resolve(strict=True)
             target.relative_to(root)
         except (OSError, RuntimeError):
             return Skipped(rel, "link loop")
@@ -358,7 +359,7 @@ def classify(root: Path, rel: str, settings: FilesSettings) -> SourceFile | Skip
         return Skipped(rel, "not a regular file")
     if st.st_size > settings.max_file_bytes:
         return Skipped(rel, f"too large ({st.st_size:,} bytes > files.max_file_bytes)")
-    return SourceFile(rel=rel, path=path, size=st.st_size, mtime_ns=st.st_mtime_ns)
+    return SourceFile(rel=rel, size=st.st_size, mtime_ns=st.st_mtime_ns)
 
 
 def discover(root: Path, settings: FilesSettings) -> Discovery:
