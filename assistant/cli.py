@@ -7,9 +7,13 @@ Errors of the ``AssistError`` family print one line on stderr and exit with thei
 from __future__ import annotations
 
 import argparse
+import atexit
 import importlib
+import os
 import sys
+import threading
 from collections.abc import Sequence
+from typing import NoReturn
 
 from assistant import __version__
 from assistant.errors import AssistError
@@ -57,5 +61,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+def console() -> NoReturn:
+    """The ``assist`` console script: ``main``, then an exit that skips freeing the heap.
+
+    Why: after packing a large project the process holds about a million small objects, and the
+    interpreter's shutdown frees them one by one: 0.2 s on Django, more than the CLI's whole start-up
+    budget, paid by every editor and hook call. Exit handlers still run and the output streams are
+    flushed first, so nothing written is lost; if a non-daemon thread is still working, the normal
+    shutdown (which waits for it) is used instead.
+    """
+    code = main()
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+        sys.exit(code)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    console()

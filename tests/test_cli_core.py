@@ -206,3 +206,30 @@ def test_paths_relative_to_the_working_folder_inside_the_project(shop: Path) -> 
         "shop/billing.py",
         "shop/report.py",
     }
+
+
+def test_console_exit_runs_exit_handlers_and_flushes_large_output(shop: Path, tmp_path: Path) -> None:
+    """The console script ends with a fast exit: exit handlers must still run and a large stdout
+    (bigger than any pipe buffer) must arrive whole, with the command's exit code."""
+    marker = tmp_path / "atexit-ran"
+    code = (
+        "import atexit, pathlib, sys\n"
+        f"atexit.register(pathlib.Path({str(marker)!r}).write_text, 'yes')\n"
+        "from assistant.cli import console\n"
+        f"sys.argv = ['assist', 'pack', {str(shop)!r}, '--budget', '200000', '--format', 'json']\n"
+        "console()\n"
+    )
+    (shop / "big").mkdir()  # output larger than a 64 KiB pipe buffer
+    for i in range(40):
+        (shop / "big" / f"mod{i}.py").write_text(f"def f{i}(x):\n    return x\n" * 200)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert len(out.stdout) > 65536
+    assert json.loads(out.stdout)["items"]
+    assert marker.read_text() == "yes"
+    marker.unlink()
+    failing = code.replace(str(shop), str(tmp_path / "missing"))
+    out = subprocess.run([sys.executable, "-c", failing], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2
+    assert out.stderr.startswith("assist: error:")
+    assert marker.read_text() == "yes"
