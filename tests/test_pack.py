@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from repo_factory import SHOP, git, make_repo, write_files
 
+from assistant import index as index_module
 from assistant.config import Settings
 from assistant.errors import InputError
 from assistant.fim import build_completion_prompt, family_for
@@ -132,6 +133,23 @@ def test_second_open_reparses_only_changed_files(shop: ProjectIndex) -> None:
     assert third.last_refresh.parsed == 1
     assert not any(p.name.endswith(".pickle") for p in shop.root.rglob("*"))  # cache never in the project
     assert shop.cache_path().is_file()
+
+
+def test_cold_index_saved_from_worker_shards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cold index parsed in worker processes is cached from their pickled results: the next open
+    reuses every file with identical facts, and a damaged cache is only a miss."""
+    monkeypatch.setattr(index_module, "PARALLEL_MIN_FILES", 1)
+    monkeypatch.setattr(index_module, "PARALLEL_WORKERS", 2)
+    root = make_repo(tmp_path / "shop", SHOP)
+    cold = ProjectIndex.open(root, Settings())
+    assert cold.last_refresh.parsed == len(cold.files()) > 0
+    warm = ProjectIndex.open(root, Settings())
+    assert (warm.last_refresh.parsed, warm.last_refresh.reused) == (0, len(cold.files()))
+    assert warm.state.files == cold.state.files
+    cold.cache_path().write_bytes(b"\x80\x05 not a pickle")
+    damaged = ProjectIndex.open(root, Settings())
+    assert damaged.last_refresh.parsed == len(cold.files())
+    assert damaged.state.files == cold.state.files
 
 
 def test_refresh_handles_new_deleted_and_ignored_files(shop: ProjectIndex) -> None:
