@@ -420,7 +420,8 @@ def decode(data: bytes, *, sniff: bool = True) -> TextContent:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if sniff and not generated and len(text) > MINIFIED_LINE_CHARS * 4:
-        longest = max((len(line) for line in text.split("\n")), default=0)
+        # The average line length is one count; only files long on average pay for the longest line.
         lines = text.count("\n") + 1
-        generated = longest > MINIFIED_LINE_CHARS and len(text) / lines > MINIFIED_LINE_CHARS / 4
+        if len(text) / lines > MINIFIED_LINE_CHARS / 4:
+            generated = max(map(len, text.split("\n"))) > MINIFIED_LINE_CHARS
     return TextContent(text=text, generated=generated, decoded_with_replacement=replaced)

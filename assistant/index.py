@@ -224,7 +224,8 @@ class IndexState:
 def _parse_file(root: str, rel: str, size: int, mtime_ns: int) -> IndexedFile | Skipped:
     """Parse one file from disk (runs in worker processes: module-level, picklable arguments only)."""
     try:
-        data = (Path(root) / rel).read_bytes()
+        with open(os.path.join(root, rel), "rb") as fh:
+            data = fh.read()
     except OSError as exc:
         return Skipped(rel, f"unreadable: {exc.strerror}")
     content = decode(data)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 import threading
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from tree_sitter import Language, Parser, Query, QueryCursor
 
@@ -81,8 +81,10 @@ EXTENSIONS: dict[str, str] = {
 
 def language_for(rel_path: str) -> str | None:
     """The language name for a path, from its extension (case-insensitive), or None if unknown."""
-    suffix = PurePosixPath(rel_path.replace("\\", "/")).suffix.lower()
-    return EXTENSIONS.get(suffix)
+    name = rel_path.replace("\\", "/").rpartition("/")[2]
+    dot = name.rfind(".")
+    # PurePosixPath.suffix, without building a path object for each of a project's files.
+    return EXTENSIONS.get(name[dot:].lower()) if 0 < dot < len(name) - 1 else None
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,9 @@ def outline(text: str, facts: FileFacts) -> str:
         return ""
     result = parsed(facts.language, text)
     src, tree = result.src, result.tree
-    lines = [line.rstrip("\r") for line in text.split("\n")]
+    lines = text.split("\n")
+    if "\r" in text:
+        lines = [line.rstrip("\r") for line in lines]
     lines[0] = lines[0].removeprefix("\ufeff")  # a byte-order mark is not content
     items = _items(facts, src, result.captures)
     renderer = _Renderer(facts.language, lines, src, tree.root_node)
