@@ -132,6 +132,10 @@ class SuffixTable:
         self.exact: dict[tuple[str, ...], list[str]] = {}
         for rel in rels:
             self.exact.setdefault(module_key(rel), []).append(rel)
+        # (language, spec, folder) -> files found; most imports repeat across a project's files
+        # (`from django.db import models` in 600 of them), and their lookup does not depend on the
+        # importing file beyond its folder (Rust: beyond the file itself, see ``_memo_key``).
+        self.found: dict[tuple[str | None, str, str], tuple[str, ...]] = {}
 
     def lookup_go(self, parts: tuple[str, ...]) -> list[str]:
         """The files of the package at the longest folder suffix of a Go import path (2+ parts)."""
@@ -154,31 +158,39 @@ class SuffixTable:
 def resolve_file(rel: str, facts: FileFacts, table: SuffixTable) -> tuple[str, ...]:
     """The project files that ``rel`` imports, sorted (never itself)."""
     targets: set[str] = set()
+    language = facts.language
+    folder = rel if language == "rust" else posixpath.dirname(rel)
     for spec in facts.imports:
-        parts = _components(spec, rel, facts.language)
-        if not parts:
-            continue
-        header = facts.language in ("c", "cpp") and "." in parts[-1]
-        found: list[str] = []
-        if facts.language == "go":
-            found = table.lookup_go(parts)
-            if 0 < len(found) <= MAX_GO_PACKAGE_FILES:
-                targets.update(found)
-            continue
-        if header:
-            for cut in range(len(parts)):
-                found = table.lookup(parts[cut:], header=True)
-                if found:
-                    break
-        else:
-            for drop in range(min(MAX_SYMBOL_DROPS, len(parts) - 1) + 1):
-                found = table.lookup(parts[: len(parts) - drop], header=False)
-                if found:
-                    break
-        if 0 < len(found) <= MAX_CANDIDATES:
-            targets.update(found)
+        key = (language, spec, folder)
+        found = table.found.get(key)
+        if found is None:
+            found = table.found[key] = _lookup(spec, rel, language, table)
+        targets.update(found)
     targets.discard(rel)
     return tuple(sorted(targets))
+
+
+def _lookup(spec: str, rel: str, language: str | None, table: SuffixTable) -> tuple[str, ...]:
+    """The files one import names, as seen from ``rel`` (only its folder matters, or for Rust the
+    file itself); none when the spec is ambiguous."""
+    parts = _components(spec, rel, language)
+    if not parts:
+        return ()
+    found: list[str] = []
+    if language == "go":
+        found = table.lookup_go(parts)
+        return tuple(found) if 0 < len(found) <= MAX_GO_PACKAGE_FILES else ()
+    if language in ("c", "cpp") and "." in parts[-1]:
+        for cut in range(len(parts)):
+            found = table.lookup(parts[cut:], header=True)
+            if found:
+                break
+    else:
+        for drop in range(min(MAX_SYMBOL_DROPS, len(parts) - 1) + 1):
+            found = table.lookup(parts[: len(parts) - drop], header=False)
+            if found:
+                break
+    return tuple(found) if 0 < len(found) <= MAX_CANDIDATES else ()
 
 
 def resolve_imports(
