@@ -214,6 +214,23 @@ def append_change(root: Path, rel: str, n: int) -> None:
 # --------------------------------------------------------------------------- assist
 
 
+def byte_compile() -> str:
+    """Byte-compile assist's own modules, as ``pip install`` does for an installed package.
+
+    An editable install writes them at first import, unless PYTHONDONTWRITEBYTECODE is set (it is on
+    the box these numbers come from); then every CLI process compiled about 30 modules from source,
+    some 45 ms that no installed copy pays.
+    """
+    proc = subprocess.run(
+        [str(VENV_PY), "-m", "compileall", "-q", str(REPO / "assistant"), str(REPO / "lsp")],
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:
+        return f"compileall failed: {proc.stderr.strip()}"
+    return "byte-compiled assistant/ and lsp/ (as an installed package is)"
+
+
 def assist_env(cache: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["ASSIST_CACHE_DIR"] = str(cache)
@@ -623,6 +640,7 @@ def main() -> int:
         print(f"assist at {rev}{' (assistant/ has uncommitted changes)' if dirty else ''}")
     except OSError:
         pass
+    print(byte_compile())
     counters = Counters()
     report: dict = {"budget": args.budget, "corpora": {}}
     startup = startup_numbers(prefix)
