@@ -326,7 +326,7 @@ def _header_text(src: bytes, outer: Node, start: int, end: int) -> str:
     """Source of ``[start, end)`` without the comments inside it (a ``# note`` after a parameter
     would otherwise swallow the rest of a whitespace-collapsed signature)."""
     raw = src[start:end]
-    if not any(marker in raw for marker in COMMENT_MARKERS):
+    if b"#" not in raw and b"//" not in raw and b"/*" not in raw:  # COMMENT_MARKERS, unrolled
         return raw.decode("utf-8", "replace")
     comments: list[Node] = []
     pending = [outer]
@@ -442,7 +442,9 @@ def _build(language: str, src: bytes, raw: _Raw) -> tuple[Definition, str | None
     # Rust `#[derive(…)]` and TS/JS member decorators are siblings before the item; a snippet of the
     # definition must carry them (as Python's decorated_definition and Java's modifiers already do).
     first = outer
-    previous = outer.prev_named_sibling
+    # Python's decorators sit inside decorated_definition, never beside it: skip the sibling walk
+    # (tree-sitter finds a previous sibling by scanning the parent's children).
+    previous = outer.prev_named_sibling if language != "python" else None
     while previous is not None and previous.type in ATTRIBUTE_SIBLINGS:
         first = previous
         previous = previous.prev_named_sibling
