@@ -19,7 +19,6 @@ import subprocess
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
@@ -492,6 +491,9 @@ class ProjectIndex:
             for rel, size, mtime in todo:
                 yield _parse_file(root, rel, size, mtime)
             return
+        # Imported here: multiprocessing costs 15 ms at start-up, which warm runs and small projects skip.
+        from concurrent.futures import ProcessPoolExecutor
+
         chunk = max(16, len(todo) // (PARALLEL_WORKERS * 8))
         chunks = [todo[i : i + chunk] for i in range(0, len(todo), chunk)]
         try:
