@@ -177,3 +177,29 @@ def test_offline_counter_needs_no_network_and_no_cache(tmp_path: Path) -> None:
     bundled = Path(offline._get_data_path("cl100k_base.tiktoken")).read_bytes()
     for name in out["cache"]:
         assert (cache / name).read_bytes() == bundled, name
+
+
+def test_run_correction_matches_its_definition() -> None:
+    """``run_extra`` finds runs its own way for speed; it must count exactly what the definition says:
+    ceil(0.375 × length) for each run of >= 64 spaces, >= 16 tabs, >= 8 newlines, >= 4 of another
+    non-digit character, as one regex scan (leftmost, longest) finds them."""
+    import math
+    import random
+    import re
+
+    from assistant.tokens import RUN_EXTRA_PER_CHAR, run_extra
+
+    definition = re.compile(r" {64,}|\t{16,}|\n{8,}|([^ \t\n\d])\1{3,}")
+
+    def expected(text: str) -> int:
+        return sum(math.ceil(len(m.group()) * RUN_EXTRA_PER_CHAR) for m in definition.finditer(text))
+
+    rng = random.Random(7)
+    texts = [p.read_text(encoding="utf-8", errors="replace") for p in _sample_files()[:300]]
+    for _ in range(3000):
+        pieces = (
+            rng.choice(" \t\n0a-=\u0663\u00a0x") * rng.randint(1, 80) for _ in range(rng.randint(1, 12))
+        )
+        texts.append("".join(pieces))
+    for text in texts:
+        assert run_extra(text) == expected(text), text[:80]
