@@ -126,8 +126,7 @@ def ranked_order(state: IndexState) -> list[str]:
 def ranked_files(state: IndexState, focus: Iterable[str] = ()) -> list[str]:
     """All files, most central to ``focus`` first; ties broken by path so the order is stable."""
     focus = sorted({f for f in focus if f in state.files})
-    if focus and len(focus) < len(state.files):
-        ranks = pagerank(graph_for(state), dict.fromkeys(focus, 1.0))
-    else:  # no focus, or all of it: the unpersonalised ranking, memoised
-        ranks = global_rank(state)
+    if not focus or len(focus) == len(state.files):  # the unpersonalised ranking and order, memoised
+        return list(ranked_order(state))
+    ranks = pagerank(graph_for(state), dict.fromkeys(focus, 1.0))
     return sorted(state.files, key=lambda rel: (-round(ranks.get(rel, 0.0), 12), rel))
