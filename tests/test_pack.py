@@ -152,6 +152,38 @@ def test_cold_index_saved_from_worker_shards(tmp_path: Path, monkeypatch: pytest
     assert damaged.state.files == cold.state.files
 
 
+def test_changed_files_are_appended_to_the_disk_cache(
+    shop: ProjectIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run that re-parsed a few files appends them as one shard (later shards win on load); a
+    removed file, or too many shards, rewrites the cache as one."""
+    from assistant import __version__
+    from assistant.diskcache import read_pickle
+
+    def shards() -> int:
+        data = read_pickle(shop.cache_path(), (index_module.CACHE_FORMAT, __version__))
+        assert data is not None
+        return len(data["shards"])  # type: ignore[arg-type]
+
+    root = shop.root
+    assert shards() == 1
+    (root / "shop/billing.py").write_text("def bill():\n    return 2\n")
+    again = ProjectIndex.open(root, Settings())
+    assert again.last_refresh.parsed == 1 and shards() == 2
+    third = ProjectIndex.open(root, Settings())
+    assert (third.last_refresh.parsed, third.last_refresh.removed) == (0, 0)
+    assert third.state.files == ProjectIndex.open(root, Settings(), use_disk_cache=False).state.files
+    assert [d.name for d in third.state.files["shop/billing.py"].facts.definitions] == ["bill"]
+    monkeypatch.setattr(index_module, "CACHE_MAX_SHARDS", 2)
+    (root / "shop/billing.py").write_text("def bill():\n    return 33\n")
+    ProjectIndex.open(root, Settings())
+    assert shards() == 1
+    (root / "shop/billing.py").unlink()
+    fourth = ProjectIndex.open(root, Settings())
+    assert fourth.last_refresh.removed == 1 and shards() == 1
+    assert "shop/billing.py" not in ProjectIndex.open(root, Settings()).state.files
+
+
 def test_refresh_handles_new_deleted_and_ignored_files(shop: ProjectIndex) -> None:
     root = shop.root
     write_files(
