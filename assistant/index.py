@@ -421,8 +421,9 @@ class ProjectIndex:
         self._save_cache(files)
 
     def _save_cache(self, files: Mapping[str, IndexedFile], shards: list[bytes] | None = None) -> None:
-        """Write the disk cache: ``shards`` (pickled result lists from the parse workers) when they
-        hold exactly ``files``, else ``files`` pickled here as one shard (editor overlays left out)."""
+        """Write the disk cache: ``shards`` when given (pickled entry lists: the parse workers' own,
+        or the loaded shards plus one of re-parsed files; on load a later entry for a path wins), else
+        ``files`` pickled here as one shard (editor overlays left out)."""
         if not self.use_disk_cache:
             return
         if shards is None:
